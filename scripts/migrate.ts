@@ -1,0 +1,19 @@
+// npm run migrate: applies pending schema migrations. Idempotent; safe from several processes at once.
+import { loadConfigOrExit } from '../src/config.js';
+import { createPool } from '../src/db.js';
+import { createLogger } from '../src/logger.js';
+import { migrate } from '../src/migrations.js';
+import { redactUrl } from '../src/redis.js';
+
+const config = loadConfigOrExit();
+const log = createLogger(config.logLevel, { role: 'migrate' });
+const pool = createPool(config.databaseUrl, log, { max: 1, applicationName: 'bill-fleet-migrate' });
+try {
+  const applied = await migrate(pool, log);
+  log.info({ applied, database: redactUrl(config.databaseUrl) }, applied.length ? 'migrations applied' : 'schema up to date');
+} catch (err) {
+  log.fatal({ err: (err as Error).message }, 'migration failed');
+  process.exitCode = 1;
+} finally {
+  await pool.end();
+}

@@ -1,0 +1,79 @@
+// The bill model: what every store keeps, its natural key, and the hashes that drive change detection.
+import { createHash } from 'node:crypto';
+
+/** What LEGISinfo adds to a bill. Absent when enrichment failed or LEGISinfo does not know the bill. */
+export interface BillEnrichment {
+  shortTitleEn: string | null;
+  shortTitleFr: string | null;
+  statusEn: string | null;
+  statusFr: string | null;
+  sponsorEn: string | null;
+  billTypeEn: string | null;
+  royalAssent: string | null;
+  latestActivityAt: string | null;
+}
+
+export interface Bill extends BillEnrichment {
+  session: string;
+  number: string;
+  legisinfoId: number | null;
+  titleEn: string;
+  titleFr: string | null;
+  introduced: string | null;
+  url: string | null;
+  /** False when the enrichment fields are unknown (not "known to be empty"): stores then keep what they had. */
+  enriched: boolean;
+  /** Hash of the OpenParliament fields alone. */
+  sourceHash: string;
+  /** Hash of every stable field (never fetch times). */
+  contentHash: string;
+}
+
+export type BillKey = `${string}/${string}`;
+
+export function billKey(b: { session: string; number: string }): BillKey {
+  return `${b.session}/${b.number}`;
+}
+
+function sha256(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+export const EMPTY_ENRICHMENT: BillEnrichment = {
+  shortTitleEn: null,
+  shortTitleFr: null,
+  statusEn: null,
+  statusFr: null,
+  sponsorEn: null,
+  billTypeEn: null,
+  royalAssent: null,
+  latestActivityAt: null,
+};
+
+type SourceFields = Pick<Bill, 'session' | 'number' | 'legisinfoId' | 'titleEn' | 'titleFr' | 'introduced' | 'url'>;
+
+/** Builds a bill with its hashes. Field order in the hash arrays is fixed: changing it marks every bill updated. */
+export function makeBill(source: SourceFields, enrichment: BillEnrichment | null): Bill {
+  const e = enrichment ?? EMPTY_ENRICHMENT;
+  const sourceHash = sha256([
+    source.session,
+    source.number,
+    source.legisinfoId,
+    source.titleEn,
+    source.titleFr,
+    source.introduced,
+    source.url,
+  ]);
+  const contentHash = sha256([
+    sourceHash,
+    e.shortTitleEn,
+    e.shortTitleFr,
+    e.statusEn,
+    e.statusFr,
+    e.sponsorEn,
+    e.billTypeEn,
+    e.royalAssent,
+    e.latestActivityAt,
+  ]);
+  return { ...source, ...e, enriched: enrichment !== null, sourceHash, contentHash };
+}

@@ -1,0 +1,296 @@
+// The only module that reads process.env. Every variable, its default and what makes it valid lives here,
+// and `.env.example` documents the same list (test/config.test.ts keeps the two in step).
+import { z } from 'zod';
+
+const CRON_OR_OFF = /^(off|(\S+\s+){4,5}\S+)$/;
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const wholeNumber = (min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => wholeNumber(min, max).default(fallback);
+const optionalInt = (min: number, max: number) => wholeNumber(min, max).optional();
+
+const url = (protocols: string[], what: string) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: `must be ${what}` },
+  );
+
+const cron = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .regex(CRON_OR_OFF, { error: 'must be a cron pattern with 5 or 6 fields (UTC), or "off"' })
+    .default(fallback);
+
+/** Variables whose values must never be printed, not even in a validation error. */
+export const SECRET_VARIABLES = new Set([
+  'REDIS_URL',
+  'DATABASE_URL',
+  'MONGODB_URL',
+  'BOARD_PASSWORD',
+  'ALERT_WEBHOOK_URL',
+]);
+
+export const envSchema = z
+  .object({
+    // Connections
+    REDIS_URL: url(['redis:', 'rediss:'], 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+    DATABASE_URL: url(['postgres:', 'postgresql:'], 'a postgres:// URL').default(
+      'postgres://postgres@127.0.0.1:5432/postgres',
+    ),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_{}.-]+$/, { error: 'must be letters, digits, _ . - (and {} for a Redis Cluster hash tag)' })
+      .default('bill-fleet'),
+    BILL_STORE: z.enum(['postgres', 'mongodb'], { error: 'must be "postgres" or "mongodb"' }).default('postgres'),
+    MONGODB_URL: url(['mongodb:', 'mongodb+srv:'], 'a mongodb:// or mongodb+srv:// URL').optional(),
+    MONGODB_DATABASE: z.string().min(1).default('bill_fleet'),
+
+    // Upstreams
+    OPENPARLIAMENT_BASE_URL: url(['http:', 'https:'], 'an http(s):// URL').default('https://api.openparliament.ca'),
+    LEGISINFO_BASE_URL: url(['http:', 'https:'], 'an http(s):// URL').default('https://www.parl.ca/legisinfo'),
+    CONTACT_EMAIL: z.email({ error: 'must be an email address (it goes into the User-Agent upstream)' }).default(
+      'ops@example.org',
+    ),
+    HTTP_TIMEOUT_MS: int(20_000, 100, 600_000),
+    HTTP_RETRIES: int(5, 0, 20),
+    HTTP_RETRY_MIN_MS: int(500, 0, 600_000),
+    HTTP_RETRY_MAX_MS: int(30_000, 0, 3_600_000),
+    UPSTREAM_RATE_LIMIT_PER_SECOND: int(4, 0, 10_000),
+    RESULT_CACHE_TTL_SECONDS: int(600, 1, 7 * 24 * 3600),
+
+    // Processes
+    PORT: optionalInt(0, 65_535),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
+    WORKER_QUEUES: z
+      .string()
+      .default('fetch-bills,backfill-session,monitor')
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    WORKER_CONCURRENCY: int(2, 1, 500),
+    WORKER_DRAIN_SECONDS: optionalInt(1, 3600),
+    RAILWAY_DEPLOYMENT_DRAINING_SECONDS: optionalInt(0, 3600),
+
+    // Board
+    BOARD_USERNAME: z.string().min(1).optional(),
+    BOARD_PASSWORD: z.string().min(12, { error: 'must be at least 12 characters' }).optional(),
+    BOARD_AUTH_DISABLED: bool(false),
+    BOARD_READ_ONLY: bool(false),
+    BOARD_BASE_PATH: z
+      .string()
+      .regex(/^\/([A-Za-z0-9._~-]+\/?)*$/, { error: 'must be a path starting with /, such as /ops' })
+      .default('/'),
+    BOARD_TITLE: z.string().min(1).default('Bill Fleet'),
+    BOARD_ENVIRONMENT: z.string().min(1).optional(),
+    RAILWAY_ENVIRONMENT_NAME: z.string().optional(),
+    SYNC_SCHEDULES_ON_BOARD_START: bool(true),
+
+    // Schedules (UTC)
+    FETCH_BILLS_HOURLY_CRON: cron('0 * * * *'),
+    FETCH_BILLS_HOURLY_LIMIT: int(50, 1, 10_000),
+    FETCH_BILLS_DAILY_CRON: cron('0 2 * * *'),
+    FETCH_BILLS_DAILY_LIMIT: int(100, 1, 10_000),
+    MONITOR_DAILY_CRON: cron('0 3 * * *'),
+    MONITOR_HOURS_BACK: int(24, 1, 24 * 365),
+
+    // Alerts
+    ALERT_WEBHOOK_URL: url(['http:', 'https:'], 'an http(s):// URL').optional(),
+    ALERT_WEBHOOK_TIMEOUT_MS: int(5_000, 100, 120_000),
+    ALERT_MIN_SUCCESS_RATE: int(90, 0, 100),
+    ALERT_MAX_HOURS_SINCE_SUCCESS: int(26, 1, 24 * 365),
+    ALERT_MAX_FAILED_JOBS: int(0, 0, 1_000_000),
+    ALERT_MAX_WAITING_AGE_MINUTES: int(60, 1, 24 * 60 * 30),
+  })
+  .superRefine((env, ctx) => {
+    if (env.BILL_STORE === 'mongodb' && !env.MONGODB_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MONGODB_URL'],
+        message: 'is required when BILL_STORE=mongodb (for example mongodb://127.0.0.1:27017)',
+      });
+    }
+    if ((env.BOARD_USERNAME === undefined) !== (env.BOARD_PASSWORD === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.BOARD_USERNAME === undefined ? 'BOARD_USERNAME' : 'BOARD_PASSWORD'],
+        message: 'BOARD_USERNAME and BOARD_PASSWORD must be set together',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  redisUrl: string;
+  databaseUrl: string;
+  queuePrefix: string;
+  billStore: 'postgres' | 'mongodb';
+  mongodb: { url: string | undefined; database: string };
+  upstream: {
+    openParliamentBaseUrl: string;
+    legisInfoBaseUrl: string;
+    userAgent: string;
+    timeoutMs: number;
+    retries: number;
+    retryMinMs: number;
+    retryMaxMs: number;
+    /** Requests per second per upstream host, shared by the whole fleet; 0 turns the limit off. */
+    rateLimitPerSecond: number;
+  };
+  resultCacheTtlSeconds: number;
+  logLevel: Env['LOG_LEVEL'];
+  host: string;
+  /** Undefined means "the role's own default" (board 3000, worker 3001); 0 picks a free port. */
+  port: number | undefined;
+  worker: {
+    queues: string[];
+    concurrency: number;
+    /** How long a stopping worker lets its jobs in flight finish before cancelling them. */
+    drainMs: number;
+  };
+  board: {
+    username: string | undefined;
+    password: string | undefined;
+    authDisabled: boolean;
+    readOnly: boolean;
+    basePath: string;
+    title: string;
+    environment: string;
+    syncSchedulesOnStart: boolean;
+  };
+  schedules: {
+    fetchBillsHourly: { cron: string; limit: number };
+    fetchBillsDaily: { cron: string; limit: number };
+    monitorDaily: { cron: string; hoursBack: number };
+  };
+  alerts: {
+    webhookUrl: string | undefined;
+    webhookTimeoutMs: number;
+    minSuccessRatePercent: number;
+    maxHoursSinceSuccess: number;
+    maxFailedJobs: number;
+    maxWaitingAgeMinutes: number;
+  };
+}
+
+/** Railway sends SIGKILL this many seconds after SIGTERM; keep a margin for closing connections. */
+const DRAIN_MARGIN_SECONDS = 5;
+const DEFAULT_DRAIN_SECONDS = 25;
+
+export function drainMsFrom(env: Pick<Env, 'WORKER_DRAIN_SECONDS' | 'RAILWAY_DEPLOYMENT_DRAINING_SECONDS'>): number {
+  if (env.WORKER_DRAIN_SECONDS !== undefined) return env.WORKER_DRAIN_SECONDS * 1000;
+  const railway = env.RAILWAY_DEPLOYMENT_DRAINING_SECONDS;
+  if (railway !== undefined && railway > 0) return Math.max(1, railway - DRAIN_MARGIN_SECONDS) * 1000;
+  return DEFAULT_DRAIN_SECONDS * 1000;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type RawEnv = Record<string, string | undefined>;
+
+/** Empty strings count as unset, as they do in most .env tooling. */
+function withoutEmpty(raw: RawEnv): RawEnv {
+  return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+}
+
+export function loadConfig(raw: RawEnv = process.env): Config {
+  const parsed = envSchema.safeParse(withoutEmpty(raw));
+  if (!parsed.success) {
+    // One line per problem, naming the variable; values are never echoed (several are secrets).
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      return `${name}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+  return {
+    redisUrl: env.REDIS_URL,
+    databaseUrl: env.DATABASE_URL,
+    queuePrefix: env.QUEUE_PREFIX,
+    billStore: env.BILL_STORE,
+    mongodb: { url: env.MONGODB_URL, database: env.MONGODB_DATABASE },
+    upstream: {
+      openParliamentBaseUrl: env.OPENPARLIAMENT_BASE_URL.replace(/\/+$/, ''),
+      legisInfoBaseUrl: env.LEGISINFO_BASE_URL.replace(/\/+$/, ''),
+      userAgent: `bill-fleet/0.1 (+mailto:${env.CONTACT_EMAIL})`,
+      timeoutMs: env.HTTP_TIMEOUT_MS,
+      retries: env.HTTP_RETRIES,
+      retryMinMs: env.HTTP_RETRY_MIN_MS,
+      retryMaxMs: env.HTTP_RETRY_MAX_MS,
+      rateLimitPerSecond: env.UPSTREAM_RATE_LIMIT_PER_SECOND,
+    },
+    resultCacheTtlSeconds: env.RESULT_CACHE_TTL_SECONDS,
+    logLevel: env.LOG_LEVEL,
+    host: env.HOST,
+    port: env.PORT,
+    worker: {
+      queues: env.WORKER_QUEUES,
+      concurrency: env.WORKER_CONCURRENCY,
+      drainMs: drainMsFrom(env),
+    },
+    board: {
+      username: env.BOARD_USERNAME,
+      password: env.BOARD_PASSWORD,
+      authDisabled: env.BOARD_AUTH_DISABLED,
+      readOnly: env.BOARD_READ_ONLY,
+      basePath: env.BOARD_BASE_PATH.replace(/\/+$/, '') || '/',
+      title: env.BOARD_TITLE,
+      environment: env.BOARD_ENVIRONMENT ?? env.RAILWAY_ENVIRONMENT_NAME ?? 'local',
+      syncSchedulesOnStart: env.SYNC_SCHEDULES_ON_BOARD_START,
+    },
+    schedules: {
+      fetchBillsHourly: { cron: env.FETCH_BILLS_HOURLY_CRON, limit: env.FETCH_BILLS_HOURLY_LIMIT },
+      fetchBillsDaily: { cron: env.FETCH_BILLS_DAILY_CRON, limit: env.FETCH_BILLS_DAILY_LIMIT },
+      monitorDaily: { cron: env.MONITOR_DAILY_CRON, hoursBack: env.MONITOR_HOURS_BACK },
+    },
+    alerts: {
+      webhookUrl: env.ALERT_WEBHOOK_URL,
+      webhookTimeoutMs: env.ALERT_WEBHOOK_TIMEOUT_MS,
+      minSuccessRatePercent: env.ALERT_MIN_SUCCESS_RATE,
+      maxHoursSinceSuccess: env.ALERT_MAX_HOURS_SINCE_SUCCESS,
+      maxFailedJobs: env.ALERT_MAX_FAILED_JOBS,
+      maxWaitingAgeMinutes: env.ALERT_MAX_WAITING_AGE_MINUTES,
+    },
+  };
+}
+
+/** For process entry points: a bad environment prints one line per problem and exits 2. */
+export function loadConfigOrExit(raw: RawEnv = process.env): Config {
+  try {
+    return loadConfig(raw);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`bill-fleet: invalid configuration (see .env.example)\n`);
+      for (const p of err.problems) process.stderr.write(`  ${p}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** Names of every variable the schema knows, for the .env.example check. */
+export const ENV_VARIABLES: string[] = Object.keys(envSchema.shape);

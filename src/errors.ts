@@ -1,0 +1,59 @@
+// Error classes for the fleet. Callers match them with instanceof, never by message text.
+
+/** The upstream answered in a way that retrying will not fix (400/404/406, or a body that is not what was asked). */
+export class UpstreamPermanentError extends Error {
+  constructor(
+    message: string,
+    readonly url: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'UpstreamPermanentError';
+  }
+}
+
+/** A failure worth retrying: network error, timeout, 408/425/429/5xx, HTML instead of JSON, a truncated body. */
+export class UpstreamTransientError extends Error {
+  constructor(
+    message: string,
+    readonly url: string,
+    readonly status?: number,
+    /** Milliseconds the server asked us to wait (Retry-After), if it did. */
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'UpstreamTransientError';
+  }
+}
+
+/** The response parsed as JSON but not in the shape the API documents. */
+export class UpstreamShapeError extends Error {
+  constructor(
+    message: string,
+    readonly url: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamShapeError';
+  }
+}
+
+/** next_url pointed back to a page already read: following it would loop forever. */
+export class PaginationLoopError extends Error {
+  constructor(readonly url: string) {
+    super(`pagination loop: next_url ${url} was already fetched in this run`);
+    this.name = 'PaginationLoopError';
+  }
+}
+
+/** A stopping worker cancelled the job; it is retried elsewhere from its last checkpoint. */
+export class JobCancelledError extends Error {
+  constructor(reason: string) {
+    super(`job cancelled: ${reason}`);
+    this.name = 'JobCancelledError';
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,38 @@
+// The narrow interface every bill store implements (PostgreSQL by default, MongoDB as the alternative).
+// test/bill-store.contract.ts holds the one contract suite each implementation must pass.
+import type { Bill } from '../bills/bill.js';
+
+export interface UpsertResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** A bill as stored, with the store's own timestamps. */
+export interface StoredBill extends Bill {
+  firstSeenAt: Date;
+  updatedAt: Date;
+}
+
+export interface BillStore {
+  readonly kind: 'postgres' | 'mongodb';
+  /** Creates indexes or checks the schema; safe to call from every process at start. */
+  init(): Promise<void>;
+  /**
+   * Upserts one page of bills in one round trip. Bills must be unique by (session, number).
+   * A bill whose content hash is unchanged is not written. A bill with `enriched: false` keeps the
+   * enrichment fields the store already has and is compared on its OpenParliament fields only.
+   */
+  upsertBills(bills: readonly Bill[]): Promise<UpsertResult>;
+  countBySession(session: string): Promise<number>;
+  getBill(session: string, number: string): Promise<StoredBill | null>;
+  close(): Promise<void>;
+}
+
+/** The store could not be reached or refused the write. The run fails and BullMQ retries it. */
+export class BillStoreUnavailableError extends Error {
+  constructor(store: string, cause: unknown) {
+    super(`${store} bill store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'BillStoreUnavailableError';
+  }
+}

@@ -1,0 +1,17 @@
+// Picks the bill store from BILL_STORE. The MongoDB driver is loaded only when it is the chosen store.
+import type pg from 'pg';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { BillStore } from './bill-store.js';
+import { PostgresBillStore } from './postgres-bill-store.js';
+
+export async function createBillStore(config: Config, pool: pg.Pool, log: Logger): Promise<BillStore> {
+  if (config.billStore === 'mongodb') {
+    // Replaced by the MongoDB adapter (issue 7).
+    log.fatal('BILL_STORE=mongodb is not available yet');
+    throw new Error('BILL_STORE=mongodb is not available yet');
+  }
+  const store = new PostgresBillStore(pool);
+  await store.init();
+  return store;
+}

@@ -1,0 +1,155 @@
+// PostgreSQL bill store: one INSERT … ON CONFLICT statement per page. The WHERE on the conflict branch skips
+// unchanged rows, and xmax = 0 tells an inserted row from an updated one, so one round trip yields all three counts.
+import type pg from 'pg';
+import type { Bill } from '../bills/bill.js';
+import { BillStoreUnavailableError, type BillStore, type StoredBill, type UpsertResult } from './bill-store.js';
+
+const ENRICHMENT_COLUMNS = [
+  'short_title_en',
+  'short_title_fr',
+  'status_en',
+  'status_fr',
+  'sponsor_en',
+  'bill_type_en',
+  'royal_assent',
+  'latest_activity_at',
+] as const;
+
+const UPSERT_SQL = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+    session text, number text, legisinfo_id bigint, title_en text, title_fr text,
+    short_title_en text, short_title_fr text, introduced date, status_en text, status_fr text,
+    sponsor_en text, bill_type_en text, royal_assent date, latest_activity_at date, url text,
+    enriched boolean, source_hash text, content_hash text)
+), written AS (
+  INSERT INTO bills AS b (session, number, legisinfo_id, title_en, title_fr, introduced, url, enriched,
+                          source_hash, content_hash, ${ENRICHMENT_COLUMNS.join(', ')})
+  SELECT session, number, legisinfo_id, title_en, title_fr, introduced, url, enriched,
+         source_hash, content_hash, ${ENRICHMENT_COLUMNS.join(', ')}
+  FROM input
+  ON CONFLICT (session, number) DO UPDATE SET
+    legisinfo_id = EXCLUDED.legisinfo_id,
+    title_en     = EXCLUDED.title_en,
+    title_fr     = EXCLUDED.title_fr,
+    introduced   = EXCLUDED.introduced,
+    url          = EXCLUDED.url,
+    source_hash  = EXCLUDED.source_hash,
+    enriched     = b.enriched OR EXCLUDED.enriched,
+    content_hash = CASE WHEN EXCLUDED.enriched THEN EXCLUDED.content_hash ELSE b.content_hash END,
+    ${ENRICHMENT_COLUMNS.map((c) => `${c} = CASE WHEN EXCLUDED.enriched THEN EXCLUDED.${c} ELSE b.${c} END`).join(',\n    ')},
+    updated_at   = now()
+  WHERE (EXCLUDED.enriched AND b.content_hash IS DISTINCT FROM EXCLUDED.content_hash)
+     OR (NOT EXCLUDED.enriched AND b.source_hash IS DISTINCT FROM EXCLUDED.source_hash)
+  RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted)::int AS created,
+       count(*) FILTER (WHERE NOT inserted)::int AS updated
+FROM written`;
+
+function toRow(b: Bill): Record<string, unknown> {
+  return {
+    session: b.session,
+    number: b.number,
+    legisinfo_id: b.legisinfoId,
+    title_en: b.titleEn,
+    title_fr: b.titleFr,
+    short_title_en: b.shortTitleEn,
+    short_title_fr: b.shortTitleFr,
+    introduced: b.introduced,
+    status_en: b.statusEn,
+    status_fr: b.statusFr,
+    sponsor_en: b.sponsorEn,
+    bill_type_en: b.billTypeEn,
+    royal_assent: b.royalAssent,
+    latest_activity_at: b.latestActivityAt,
+    url: b.url,
+    enriched: b.enriched,
+    source_hash: b.sourceHash,
+    content_hash: b.contentHash,
+  };
+}
+
+interface BillRow {
+  session: string;
+  number: string;
+  legisinfo_id: string | null;
+  title_en: string;
+  title_fr: string | null;
+  short_title_en: string | null;
+  short_title_fr: string | null;
+  introduced: string | null;
+  status_en: string | null;
+  status_fr: string | null;
+  sponsor_en: string | null;
+  bill_type_en: string | null;
+  royal_assent: string | null;
+  latest_activity_at: string | null;
+  url: string | null;
+  enriched: boolean;
+  source_hash: string;
+  content_hash: string;
+  first_seen_at: Date;
+  updated_at: Date;
+}
+
+function fromRow(r: BillRow): StoredBill {
+  return {
+    session: r.session,
+    number: r.number,
+    legisinfoId: r.legisinfo_id === null ? null : Number(r.legisinfo_id),
+    titleEn: r.title_en,
+    titleFr: r.title_fr,
+    shortTitleEn: r.short_title_en,
+    shortTitleFr: r.short_title_fr,
+    introduced: r.introduced,
+    statusEn: r.status_en,
+    statusFr: r.status_fr,
+    sponsorEn: r.sponsor_en,
+    billTypeEn: r.bill_type_en,
+    royalAssent: r.royal_assent,
+    latestActivityAt: r.latest_activity_at,
+    url: r.url,
+    enriched: r.enriched,
+    sourceHash: r.source_hash,
+    contentHash: r.content_hash,
+    firstSeenAt: r.first_seen_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export class PostgresBillStore implements BillStore {
+  readonly kind = 'postgres' as const;
+
+  /** The pool belongs to the caller (it also serves the fetch log); close() leaves it open. */
+  constructor(private readonly pool: pg.Pool) {}
+
+  async init(): Promise<void> {
+    const { rows } = await this.pool.query<{ t: string | null }>(`SELECT to_regclass('bills')::text AS t`);
+    if (!rows[0]?.t) throw new BillStoreUnavailableError('postgres', new Error('table "bills" is missing: run npm run migrate'));
+  }
+
+  async upsertBills(bills: readonly Bill[]): Promise<UpsertResult> {
+    if (bills.length === 0) return { created: 0, updated: 0, unchanged: 0 };
+    let result;
+    try {
+      result = await this.pool.query<{ created: number; updated: number }>(UPSERT_SQL, [JSON.stringify(bills.map(toRow))]);
+    } catch (err) {
+      throw new BillStoreUnavailableError('postgres', err);
+    }
+    const { created, updated } = result.rows[0] ?? { created: 0, updated: 0 };
+    return { created, updated, unchanged: bills.length - created - updated };
+  }
+
+  async countBySession(session: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM bills WHERE session = $1', [session]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async getBill(session: string, number: string): Promise<StoredBill | null> {
+    const { rows } = await this.pool.query<BillRow>('SELECT * FROM bills WHERE session = $1 AND number = $2', [session, number]);
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,157 @@
+// JSON over HTTP for the upstream APIs: timeouts, the fleet-wide rate limit, and retries with exponential
+// backoff and jitter (p-retry) on the failures that retrying can fix. Everything else fails at once, naming the request.
+import pRetry, { AbortError } from 'p-retry';
+import type { Logger } from '../logger.js';
+import { UpstreamPermanentError, UpstreamTransientError } from '../errors.js';
+import type { RateLimiter } from './rate-limit.js';
+import { sleep } from './sleep.js';
+
+export interface HttpOptions {
+  userAgent: string;
+  timeoutMs: number;
+  retries: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  rateLimiter: RateLimiter;
+  log: Logger;
+  /** Observes every response (or network failure), for metrics. */
+  onResponse?: (event: ResponseEvent) => void;
+}
+
+export interface ResponseEvent {
+  host: string;
+  /** HTTP status, or 'network' / 'timeout' when there was none. */
+  status: number | 'network' | 'timeout';
+  durationMs: number;
+}
+
+const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+/** A Retry-After beyond this is not waited out inside the job: the job fails and BullMQ retries it later. */
+const MAX_RETRY_AFTER_MS = 120_000;
+
+/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function describe(url: string): string {
+  return `GET ${url}`;
+}
+
+export class HttpClient {
+  constructor(private readonly opts: HttpOptions) {}
+
+  /** GETs `url` and returns its parsed JSON body, retrying transient failures. */
+  async getJson(url: string, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<unknown> {
+    const { log } = this.opts;
+    return pRetry(() => this.attempt(url, init), {
+      retries: this.opts.retries,
+      factor: 2,
+      minTimeout: this.opts.retryMinMs,
+      maxTimeout: this.opts.retryMaxMs,
+      randomize: true, // jitter: replicas that failed together do not come back together
+      signal: init.signal,
+      shouldRetry: ({ error }) => error instanceof UpstreamTransientError,
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        if (!(error instanceof UpstreamTransientError)) return;
+        log.warn({ url, attempt: attemptNumber, retriesLeft, status: error.status, err: error.message }, 'upstream request failed');
+        if (error.retryAfterMs !== undefined && retriesLeft > 0) {
+          if (error.retryAfterMs > MAX_RETRY_AFTER_MS) {
+            throw new UpstreamTransientError(
+              `${describe(url)}: server asked to retry after ${Math.round(error.retryAfterMs / 1000)} s; leaving it to the job's backoff`,
+              url,
+              error.status,
+              error.retryAfterMs,
+            );
+          }
+          await sleep(error.retryAfterMs, init.signal);
+        }
+      },
+    });
+  }
+
+  private async attempt(url: string, init: { headers?: Record<string, string>; signal?: AbortSignal }): Promise<unknown> {
+    const host = new URL(url).host;
+    await this.opts.rateLimiter.acquire(host, init.signal);
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const started = performance.now();
+    const observe = (status: ResponseEvent['status']) =>
+      this.opts.onResponse?.({ host, status, durationMs: performance.now() - started });
+
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: { 'User-Agent': this.opts.userAgent, Accept: 'application/json', ...init.headers },
+        signal,
+        redirect: 'follow',
+      });
+    } catch (err) {
+      if (init.signal?.aborted) throw new AbortError(init.signal.reason instanceof Error ? init.signal.reason : new Error('aborted'));
+      const timedOut = timeout.aborted;
+      observe(timedOut ? 'timeout' : 'network');
+      throw new UpstreamTransientError(
+        timedOut ? `${describe(url)}: no response within ${this.opts.timeoutMs} ms` : `${describe(url)}: ${networkReason(err)}`,
+        url,
+        undefined,
+        undefined,
+        { cause: err },
+      );
+    }
+
+    let body: string;
+    try {
+      body = await response.text();
+    } catch (err) {
+      if (init.signal?.aborted) throw new AbortError(new Error('aborted'));
+      observe('network');
+      throw new UpstreamTransientError(`${describe(url)}: connection dropped while reading the body`, url, response.status, undefined, {
+        cause: err,
+      });
+    }
+    observe(response.status);
+
+    if (!response.ok) {
+      const snippet = body.slice(0, 200).replace(/\s+/g, ' ');
+      if (RETRYABLE_STATUS.has(response.status)) {
+        throw new UpstreamTransientError(
+          `${describe(url)}: HTTP ${response.status}`,
+          url,
+          response.status,
+          parseRetryAfter(response.headers.get('retry-after')),
+        );
+      }
+      // 400/404/406 and the rest of 4xx: the request itself is wrong; retrying cannot help.
+      throw new AbortError(new UpstreamPermanentError(`${describe(url)}: HTTP ${response.status} ${snippet}`.trim(), url, response.status));
+    }
+
+    const contentType = response.headers.get('content-type') ?? '';
+    const start = body.trimStart().slice(0, 1);
+    if (contentType.includes('html') || start === '<') {
+      // Proxies and maintenance pages answer 200 with HTML; that is an outage, never "0 bills".
+      throw new UpstreamTransientError(
+        `${describe(url)}: expected JSON but got HTML (content-type "${contentType || 'none'}"); likely a proxy or maintenance page`,
+        url,
+        response.status,
+      );
+    }
+    try {
+      return JSON.parse(body);
+    } catch {
+      throw new UpstreamTransientError(
+        `${describe(url)}: body is not valid JSON (${body.length} bytes; truncated?)`,
+        url,
+        response.status,
+      );
+    }
+  }
+}
+
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}

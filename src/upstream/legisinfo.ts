@@ -1,0 +1,86 @@
+// LEGISinfo: one request per session, {base}/en/bills/json?parlsession=44-1, a bare JSON array.
+// It adds status, sponsor, short titles and royal assent; OpenParliament's titles always win.
+import { z } from 'zod';
+import type { BillEnrichment } from '../bills/bill.js';
+import { UpstreamShapeError } from '../errors.js';
+import type { HttpClient } from './http.js';
+
+const text = z.string().nullable().optional();
+
+export const legisInfoBillSchema = z.looseObject({
+  BillId: z.number().int().positive(),
+  BillNumberFormatted: z.string().optional(),
+  ShortTitleEn: text,
+  ShortTitleFr: text,
+  CurrentStatusEn: text,
+  CurrentStatusFr: text,
+  SponsorEn: text,
+  BillTypeEn: text,
+  ReceivedRoyalAssentDateTime: text,
+  LatestActivityDateTime: text,
+});
+export type LegisInfoBill = z.infer<typeof legisInfoBillSchema>;
+
+/** '0001-01-01T00:00:00' means "no date"; datetimes come with or without an offset: keep the date part. */
+export function legisInfoDate(value: string | null | undefined): string | null {
+  if (!value) return null;
+  const date = value.slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || date.startsWith('0001-')) return null;
+  return date;
+}
+
+const blankToNull = (v: string | null | undefined): string | null => (v && v.trim() !== '' ? v : null);
+
+export function toEnrichment(b: LegisInfoBill): BillEnrichment {
+  return {
+    shortTitleEn: blankToNull(b.ShortTitleEn),
+    shortTitleFr: blankToNull(b.ShortTitleFr),
+    statusEn: blankToNull(b.CurrentStatusEn),
+    statusFr: blankToNull(b.CurrentStatusFr),
+    sponsorEn: blankToNull(b.SponsorEn),
+    billTypeEn: blankToNull(b.BillTypeEn),
+    royalAssent: legisInfoDate(b.ReceivedRoyalAssentDateTime),
+    latestActivityAt: legisInfoDate(b.LatestActivityDateTime),
+  };
+}
+
+export interface SessionEnrichment {
+  /** Enrichment by LEGISinfo BillId (== OpenParliament legisinfo_id). */
+  byBillId: Record<string, BillEnrichment>;
+  /** Entries that did not parse and were left out. */
+  skipped: number;
+}
+
+export class LegisInfoClient {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly baseUrl: string,
+  ) {}
+
+  sessionUrl(session: string): string {
+    return `${this.baseUrl}/en/bills/json?parlsession=${encodeURIComponent(session)}`;
+  }
+
+  async fetchSession(session: string, signal?: AbortSignal): Promise<SessionEnrichment> {
+    const url = this.sessionUrl(session);
+    const body = await this.http.getJson(url, { signal });
+    if (!Array.isArray(body)) throw new UpstreamShapeError(`${url}: expected a JSON array of bills`, url);
+    const latest = new Map<number, LegisInfoBill>();
+    let skipped = 0;
+    for (const item of body) {
+      const parsed = legisInfoBillSchema.safeParse(item);
+      if (!parsed.success) {
+        skipped += 1;
+        continue;
+      }
+      // Duplicate BillIds collapse to the entry with the latest activity (the last one on a tie).
+      const prev = latest.get(parsed.data.BillId);
+      if (!prev || (parsed.data.LatestActivityDateTime ?? '') >= (prev.LatestActivityDateTime ?? '')) {
+        latest.set(parsed.data.BillId, parsed.data);
+      }
+    }
+    const byBillId: Record<string, BillEnrichment> = {};
+    for (const [id, bill] of latest) byBillId[String(id)] = toEnrichment(bill);
+    return { byBillId, skipped };
+  }
+}

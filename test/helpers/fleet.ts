@@ -1,0 +1,62 @@
+// Starts the worker side in-process (real BullMQ Workers on the real Redis) and a producer queue, for tests.
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { getKind, type KindName } from '../../queues/index.js';
+import type { Config } from '../../src/config.js';
+import { openFleet, type Fleet } from '../../src/fleet.js';
+import type { Logger } from '../../src/logger.js';
+import { startWorkers, type WorkerHost } from '../../workers/worker-host.js';
+
+export interface RunningFleet {
+  fleet: Fleet;
+  host: WorkerHost;
+  queue(kind: KindName): Queue;
+  events(kind: KindName): Promise<QueueEvents>;
+  /** Adds a job and waits until it completes (returns its result) or fails (throws its error). */
+  run(kind: KindName, data: unknown, opts?: Parameters<Queue['add']>[2]): Promise<{ job: Job; result: unknown }>;
+  close(): Promise<void>;
+}
+
+export async function startFleet(config: Config, log: Logger, kinds: KindName[] = ['fetch-bills']): Promise<RunningFleet> {
+  const fleet = await openFleet(config, log);
+  const host = await startWorkers(fleet, { kinds, concurrency: config.worker.concurrency, drainMs: config.worker.drainMs });
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const queues = new Map<string, Queue>();
+  const events = new Map<string, QueueEvents>();
+  const queue = (kind: KindName) => {
+    let q = queues.get(kind);
+    if (!q) {
+      q = new Queue(kind, { connection, prefix: config.queuePrefix, defaultJobOptions: getKind(kind).defaultJobOptions });
+      queues.set(kind, q);
+    }
+    return q;
+  };
+  const eventsFor = async (kind: KindName) => {
+    let e = events.get(kind);
+    if (!e) {
+      e = new QueueEvents(kind, { connection: { url: config.redisUrl, maxRetriesPerRequest: null }, prefix: config.queuePrefix });
+      await e.waitUntilReady();
+      events.set(kind, e);
+    }
+    return e;
+  };
+  return {
+    fleet,
+    host,
+    queue,
+    events: eventsFor,
+    async run(kind, data, opts) {
+      const ev = await eventsFor(kind);
+      const job = await queue(kind).add(kind, data, opts);
+      const result = await job.waitUntilFinished(ev);
+      return { job, result };
+    },
+    async close() {
+      await host.close();
+      for (const e of events.values()) await e.close();
+      for (const q of queues.values()) await q.close();
+      await connection.quit();
+      await fleet.close();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+// The worker process (npm run worker; node dist/workers/main.js in containers).
+import { KIND_NAMES, isKindName } from '../queues/index.js';
+import { loadConfigOrExit } from '../src/config.js';
+import { openFleet } from '../src/fleet.js';
+import { createLogger } from '../src/logger.js';
+import { installShutdown } from '../src/shutdown.js';
+import { startWorkers } from './worker-host.js';
+
+const config = loadConfigOrExit();
+const log = createLogger(config.logLevel, { role: 'worker' });
+
+const unknown = config.worker.queues.filter((q) => !isKindName(q));
+if (unknown.length > 0) {
+  process.stderr.write(`bill-fleet: invalid configuration\n  WORKER_QUEUES: unknown queue(s) ${unknown.join(', ')}; known: ${KIND_NAMES.join(', ')}\n`);
+  process.exit(2);
+}
+
+try {
+  const fleet = await openFleet(config, log);
+  const host = await startWorkers(fleet, {
+    kinds: config.worker.queues.filter(isKindName),
+    concurrency: config.worker.concurrency,
+    drainMs: config.worker.drainMs,
+  });
+  installShutdown(log, [
+    { name: 'workers', close: () => host.close() },
+    { name: 'connections', close: () => fleet.close() },
+  ]);
+} catch (err) {
+  log.fatal({ err: (err as Error).message }, 'worker failed to start');
+  process.exit(1);
+}

@@ -1,0 +1,93 @@
+// Wraps a kind's processor for BullMQ: parses the payload (a failure is unrecoverable: never retried), binds a
+// logger to the job, serves repeats from the result cache, and turns errors retrying cannot fix into
+// UnrecoverableError. A job cancelled by a stopping worker goes back to the queue without spending an attempt.
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { parsePayloadOrUnrecoverable, type JobKind } from '../queues/index.js';
+import { JobCancelledError, PaginationLoopError, UpstreamPermanentError, UpstreamShapeError, errorMessage } from '../src/errors.js';
+import type { FleetDeps } from '../src/fleet.js';
+import type { JobContext, Processor } from './context.js';
+
+/** Where a checkpoint lives inside the job's data; stripped before the payload is parsed. */
+export const CHECKPOINT_KEY = '_checkpoint';
+
+/** Errors that mean the job itself is wrong or upstream refused it: retrying in a minute would fail the same way. */
+export function isPermanent(err: unknown): boolean {
+  return (
+    err instanceof UnrecoverableError ||
+    err instanceof UpstreamPermanentError ||
+    err instanceof UpstreamShapeError ||
+    err instanceof PaginationLoopError
+  );
+}
+
+export type BullProcessor = (job: Job, token?: string, signal?: AbortSignal) => Promise<unknown>;
+
+export function bullProcessor(kind: JobKind, processor: Processor<never, unknown>, deps: FleetDeps): BullProcessor {
+  return async (job, token, signal) => {
+    const attempt = job.attemptsMade + 1;
+    const maxAttempts = job.opts.attempts ?? 1;
+    const log = deps.log.child({ queue: job.queueName, jobId: job.id, jobName: job.name, attempt });
+    const { [CHECKPOINT_KEY]: checkpoint, ...data } = (job.data ?? {}) as Record<string, unknown>;
+
+    let payload: unknown;
+    try {
+      payload = parsePayloadOrUnrecoverable(kind, data);
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'invalid payload: failing the job without retries');
+      throw err;
+    }
+
+    const abort = signal ?? new AbortController().signal;
+    const ctx: JobContext = {
+      log,
+      signal: abort,
+      deps,
+      job: { id: job.id ?? '', name: job.name, queue: job.queueName, attempt, maxAttempts },
+      progress: (value) => job.updateProgress(value),
+      saveCheckpoint: (state) => job.updateData({ ...data, [CHECKPOINT_KEY]: state }),
+      checkpoint: checkpoint as Record<string, unknown> | undefined,
+      note: async (line) => {
+        await job.log(line);
+      },
+      willRetry: (err) => !isPermanent(err) && attempt < maxAttempts,
+    };
+
+    if (kind.cacheResults) {
+      const hit = await deps.cache.get<Record<string, unknown>>(kind.name, payload);
+      if (hit) {
+        log.info('same inputs ran within the cache TTL: returning the cached result, no upstream request');
+        return { ...hit, cached: true };
+      }
+    }
+
+    log.info({ payload }, 'job started');
+    const started = performance.now();
+    let result: unknown;
+    try {
+      result = await (processor as Processor<unknown, unknown>)(payload, ctx);
+    } catch (err) {
+      if (abort.aborted) {
+        // Cancelled by a stopping worker: hand the job back without consuming an attempt. Its checkpoint
+        // (if the kind keeps one) lets the next replica resume where this one stopped.
+        log.warn({ reason: errorMessage(abort.reason) }, 'job cancelled; returning it to the queue');
+        if (token) {
+          await job.moveToDelayed(Date.now() + 1_000, token);
+          throw new DelayedError();
+        }
+        throw new JobCancelledError(errorMessage(abort.reason));
+      }
+      if (isPermanent(err) && !(err instanceof UnrecoverableError)) {
+        log.error({ err: errorMessage(err) }, 'job failed; the error is permanent, no retry');
+        throw new UnrecoverableError(errorMessage(err));
+      }
+      log.error({ err: errorMessage(err), willRetry: attempt < maxAttempts }, 'job failed');
+      throw err;
+    }
+    log.info({ ms: Math.round(performance.now() - started) }, 'job completed');
+
+    if (kind.cacheResults && (result as { status?: unknown } | null)?.status === 'success') {
+      await deps.cache.set(kind.name, payload, result);
+    }
+    return result;
+  };
+}
