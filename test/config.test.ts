@@ -1,0 +1,80 @@
+// Configuration: .env.example documents exactly the variables the schema knows, defaults are safe,
+// and a bad value stops a process with exit code 2, naming the variable and never echoing a secret.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { ConfigError, ENV_VARIABLES, loadConfig } from '../src/config.js';
+
+const root = new URL('../', import.meta.url);
+
+function exampleEntries(): Map<string, string> {
+  const text = readFileSync(new URL('.env.example', root), 'utf8');
+  const entries = new Map<string, string>();
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (!m) return;
+    assert.match(lines[i - 1] ?? '', /^#/, `${m[1]} in .env.example needs a comment line above it`);
+    entries.set(m[1]!, m[2]!);
+  });
+  return entries;
+}
+
+describe('configuration', () => {
+  test('.env.example lists every variable of the schema, and nothing else', () => {
+    const documented = [...exampleEntries().keys()].sort();
+    assert.deepEqual(documented, [...ENV_VARIABLES].sort());
+  });
+
+  test('.env.example itself is a valid configuration', () => {
+    assert.doesNotThrow(() => loadConfig(Object.fromEntries(exampleEntries())));
+  });
+
+  test('defaults follow DESIGN.md', () => {
+    const c = loadConfig({});
+    assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(c.databaseUrl, 'postgres://postgres@127.0.0.1:5432/postgres');
+    assert.equal(c.queuePrefix, 'bill-fleet');
+    assert.equal(c.billStore, 'postgres');
+    assert.equal(c.upstream.openParliamentBaseUrl, 'https://api.openparliament.ca');
+    assert.equal(c.upstream.legisInfoBaseUrl, 'https://www.parl.ca/legisinfo');
+    assert.equal(c.resultCacheTtlSeconds, 600);
+    assert.deepEqual(c.schedules.fetchBillsHourly, { cron: '0 * * * *', limit: 50 });
+    assert.deepEqual(c.schedules.fetchBillsDaily, { cron: '0 2 * * *', limit: 100 });
+    assert.deepEqual(c.schedules.monitorDaily, { cron: '0 3 * * *', hoursBack: 24 });
+  });
+
+  test('the drain deadline follows RAILWAY_DEPLOYMENT_DRAINING_SECONDS with a margin', () => {
+    assert.equal(loadConfig({ RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '60' }).worker.drainMs, 55_000);
+    assert.equal(loadConfig({ RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '60', WORKER_DRAIN_SECONDS: '3' }).worker.drainMs, 3_000);
+    assert.equal(loadConfig({}).worker.drainMs, 25_000);
+  });
+
+  test('every problem is reported on its own line, naming the variable', () => {
+    try {
+      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', REDIS_URL: 'http://cache:6379' });
+      assert.fail('expected a ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.problems.length, 3);
+      assert.match(err.problems.join('\n'), /^PORT: must be a whole number/m);
+      assert.match(err.problems.join('\n'), /^LOG_LEVEL: must be one of/m);
+      assert.match(err.problems.join('\n'), /^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/m);
+    }
+  });
+
+  test('a bad variable stops the worker with exit 2, naming it, without echoing secrets', () => {
+    const secret = 'postgres://admin:hunter2-very-secret@db:5432/x';
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+      cwd: root,
+      env: { ...process.env, WORKER_CONCURRENCY: 'many', DATABASE_URL: secret.replace('postgres://', 'mysql://') },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /WORKER_CONCURRENCY: must be a whole number from 1 to 500/);
+    assert.match(r.stderr, /DATABASE_URL: must be a postgres:\/\/ URL/);
+    assert.doesNotMatch(r.stderr, /hunter2/);
+  });
+});
