@@ -87,6 +87,8 @@ export const envSchema = z
       .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
     WORKER_CONCURRENCY: int(2, 1, 500),
     WORKER_DRAIN_SECONDS: optionalInt(1, 3600),
+    WORKER_LOCK_DURATION_MS: int(30_000, 500, 3_600_000),
+    WORKER_STALLED_INTERVAL_MS: int(30_000, 500, 3_600_000),
     RAILWAY_DEPLOYMENT_DRAINING_SECONDS: optionalInt(0, 3600),
 
     // Board
@@ -165,6 +167,10 @@ export interface Config {
     concurrency: number;
     /** How long a stopping worker lets its jobs in flight finish before cancelling them. */
     drainMs: number;
+    /** A job whose worker stops renewing its lock (killed, frozen) is recovered after about this long. */
+    lockDurationMs: number;
+    /** How often each worker looks for stalled jobs (locks that expired) and moves them back to wait. */
+    stalledIntervalMs: number;
   };
   board: {
     username: string | undefined;
@@ -251,6 +257,8 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       queues: env.WORKER_QUEUES,
       concurrency: env.WORKER_CONCURRENCY,
       drainMs: drainMsFrom(env),
+      lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
     },
     board: {
       username: env.BOARD_USERNAME,

@@ -21,6 +21,7 @@ try {
     kinds: config.worker.queues.filter(isKindName),
     concurrency: config.worker.concurrency,
     drainMs: config.worker.drainMs,
+    workerOptions: { lockDuration: config.worker.lockDurationMs, stalledInterval: config.worker.stalledIntervalMs },
   });
   installShutdown(log, [
     { name: 'workers', close: () => host.close() },
