@@ -28,7 +28,11 @@ function databaseUrlFor(name: string): string {
   return u.toString();
 }
 
-export async function createTestEnv(label: string, base: Record<string, string> = {}): Promise<TestEnv> {
+export async function createTestEnv(
+  label: string,
+  base: Record<string, string> = {},
+  options: { migrate?: boolean } = {},
+): Promise<TestEnv> {
   const id = `${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
   const dbName = `bill_fleet_test_${id}`;
   const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
@@ -41,7 +45,7 @@ export async function createTestEnv(label: string, base: Record<string, string> 
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   pool.on('error', () => undefined);
-  await migrate(pool, log);
+  if (options.migrate !== false) await migrate(pool, log);
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 
   const env: Record<string, string> = {
