@@ -3,11 +3,13 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
+import { backfillSession } from './backfill-session.js';
 import { fetchBills } from './fetch-bills.js';
 import type { JobKind } from './job-kind.js';
 
 export const jobKinds = {
   'fetch-bills': fetchBills,
+  'backfill-session': backfillSession,
 } as const satisfies Record<string, JobKind>;
 
 export type KindName = keyof typeof jobKinds;

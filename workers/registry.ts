@@ -2,10 +2,12 @@
 import type { z } from 'zod';
 import { jobKinds, type KindName } from '../queues/index.js';
 import type { Processor } from './context.js';
+import { processBackfillSession } from './backfill-session.js';
 import { processFetchBills } from './fetch-bills.js';
 
 type Processors = { [K in KindName]: Processor<z.output<(typeof jobKinds)[K]['schema']>, unknown> };
 
 export const processors: Processors = {
   'fetch-bills': processFetchBills,
+  'backfill-session': processBackfillSession,
 };

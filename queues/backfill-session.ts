@@ -1,0 +1,56 @@
+// backfill-session: fills the database with one whole parliamentary session (e.g. 44-1, about a thousand bills).
+// Enqueued by operators (npm run backfill); resumable page by page, one job per session at a time.
+import { z } from 'zod';
+import { DEFAULT_RETENTION, type JobKind } from './job-kind.js';
+
+const date = (field: string) => z.iso.date({ error: `${field} must be a YYYY-MM-DD date` });
+
+export const DEFAULT_BACKFILL_LIMIT = 1000;
+
+export const backfillSessionPayload = z
+  .strictObject(
+    {
+      parliament: z.number({ error: 'parliament is required: a whole number such as 44' }).int().min(1).max(999),
+      session: z.number({ error: 'session is required: a whole number such as 1' }).int().min(1).max(99),
+      /** The most bills the run takes in (a session has about a thousand); pages asked are min(limit, 500). */
+      limit: z.number().int().min(1).max(100_000).default(DEFAULT_BACKFILL_LIMIT),
+      /** Inclusive; optional narrowing of the session by introduced date. */
+      introducedAfter: date('introducedAfter').optional(),
+      /** Exclusive. */
+      introducedBefore: date('introducedBefore').optional(),
+    },
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined) },
+  )
+  .refine((p) => !p.introducedAfter || !p.introducedBefore || p.introducedAfter < p.introducedBefore, {
+    error: 'introducedAfter must be before introducedBefore',
+  });
+
+export type BackfillSessionPayload = z.output<typeof backfillSessionPayload>;
+
+/** "44-1": the upstream session code, the fetch log scope. */
+export function backfillScope(p: Pick<BackfillSessionPayload, 'parliament' | 'session'>): string {
+  return `${p.parliament}-${p.session}`;
+}
+
+export function backfillJobId(p: Pick<BackfillSessionPayload, 'parliament' | 'session'>): string {
+  return `backfill-${backfillScope(p)}`;
+}
+
+export const backfillSession = {
+  name: 'backfill-session' as const,
+  schema: backfillSessionPayload,
+  defaultJobOptions: {
+    // Each attempt resumes from the last checkpointed page, so retries are cheap; give an outage room to pass
+    // (about 30 s, 1 min, 2 min, … up to ~1 h in total, jittered so replicas do not retry in step).
+    attempts: 8,
+    backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 },
+    ...DEFAULT_RETENTION,
+  },
+  // A backfill's whole point is to read upstream again; a cached answer would skip it.
+  cacheResults: false,
+  // One job per session: "backfill-44-1". BullMQ refuses a second job with an existing id, which is what makes
+  // a repeated `npm run backfill` harmless. (Custom ids must not contain ':' nor be only digits.)
+  // (The registry's JobKind type erases the payload type, so the parameter is unknown here; enqueue() only ever
+  // passes a payload this schema has parsed.)
+  jobId: (p: unknown) => backfillJobId(p as BackfillSessionPayload),
+} satisfies JobKind<typeof backfillSessionPayload>;
