@@ -43,6 +43,7 @@ export const SECRET_VARIABLES = new Set([
   'MONGODB_URL',
   'BOARD_PASSWORD',
   'ALERT_WEBHOOK_URL',
+  'METRICS_TOKEN',
 ]);
 
 export const envSchema = z
@@ -104,6 +105,7 @@ export const envSchema = z
     BOARD_ENVIRONMENT: z.string().min(1).optional(),
     RAILWAY_ENVIRONMENT_NAME: z.string().optional(),
     SYNC_SCHEDULES_ON_BOARD_START: bool(true),
+    METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters (or unset, to leave /metrics open)' }).optional(),
 
     // Schedules (UTC)
     FETCH_BILLS_HOURLY_CRON: cron('0 * * * *'),
@@ -181,6 +183,8 @@ export interface Config {
     title: string;
     environment: string;
     syncSchedulesOnStart: boolean;
+    /** When set, /metrics (board and workers) requires `Authorization: Bearer <token>`. */
+    metricsToken: string | undefined;
   };
   schedules: {
     fetchBillsHourly: { cron: string; limit: number };
@@ -269,6 +273,7 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       title: env.BOARD_TITLE,
       environment: env.BOARD_ENVIRONMENT ?? env.RAILWAY_ENVIRONMENT_NAME ?? 'local',
       syncSchedulesOnStart: env.SYNC_SCHEDULES_ON_BOARD_START,
+      metricsToken: env.METRICS_TOKEN,
     },
     schedules: {
       fetchBillsHourly: { cron: env.FETCH_BILLS_HOURLY_CRON, limit: env.FETCH_BILLS_HOURLY_LIMIT },
