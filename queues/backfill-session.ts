@@ -7,13 +7,19 @@ const date = (field: string) => z.iso.date({ error: `${field} must be a YYYY-MM-
 
 export const DEFAULT_BACKFILL_LIMIT = 1000;
 
+/** One message per field whatever is wrong with it, so the CLI can print it next to the flag. */
+const wholeNumber = (field: string, min: number, max: number, example: string) => {
+  const error = `${field} must be a whole number from ${min} to ${max} (${example})`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+
 export const backfillSessionPayload = z
   .strictObject(
     {
-      parliament: z.number({ error: 'parliament is required: a whole number such as 44' }).int().min(1).max(999),
-      session: z.number({ error: 'session is required: a whole number such as 1' }).int().min(1).max(99),
+      parliament: wholeNumber('parliament', 1, 999, 'such as 44'),
+      session: wholeNumber('session', 1, 99, 'such as 1'),
       /** The most bills the run takes in (a session has about a thousand); pages asked are min(limit, 500). */
-      limit: z.number().int().min(1).max(100_000).default(DEFAULT_BACKFILL_LIMIT),
+      limit: wholeNumber('limit', 1, 100_000, 'such as 1000').default(DEFAULT_BACKFILL_LIMIT),
       /** Inclusive; optional narrowing of the session by introduced date. */
       introducedAfter: date('introducedAfter').optional(),
       /** Exclusive. */
