@@ -1,6 +1,6 @@
 // The narrow interface every bill store implements (PostgreSQL by default, MongoDB as the alternative).
 // test/bill-store.contract.ts holds the one contract suite each implementation must pass.
-import type { Bill } from '../bills/bill.js';
+import { billKey, type Bill } from '../bills/bill.js';
 
 export interface UpsertResult {
   created: number;
@@ -19,7 +19,8 @@ export interface BillStore {
   /** Creates indexes or checks the schema; safe to call from every process at start. */
   init(): Promise<void>;
   /**
-   * Upserts one page of bills in one round trip. Bills must be unique by (session, number).
+   * Upserts one page of bills in one round trip. Bills must be unique by (session, number): a page with a repeated
+   * key is rejected with DuplicateBillKeyError before anything is written.
    * A bill whose content hash is unchanged is not written. A bill with `enriched: false` keeps the
    * enrichment fields the store already has and is compared on its OpenParliament fields only.
    */
@@ -34,5 +35,23 @@ export class BillStoreUnavailableError extends Error {
   constructor(store: string, cause: unknown) {
     super(`${store} bill store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'BillStoreUnavailableError';
+  }
+}
+
+/** A page broke upsertBills' precondition (unique keys). A caller bug: nothing of the page was written. */
+export class DuplicateBillKeyError extends Error {
+  constructor(readonly key: string) {
+    super(`upsertBills: ${key} appears more than once in the page; dedupe by (session, number) before upserting`);
+    this.name = 'DuplicateBillKeyError';
+  }
+}
+
+/** Every store checks this before writing, so a bad page fails the same way (and writes nothing) everywhere. */
+export function assertUniqueBillKeys(bills: readonly Bill[]): void {
+  const seen = new Set<string>();
+  for (const bill of bills) {
+    const key = billKey(bill);
+    if (seen.has(key)) throw new DuplicateBillKeyError(key);
+    seen.add(key);
   }
 }

@@ -7,9 +7,9 @@ import { PostgresBillStore } from './postgres-bill-store.js';
 
 export async function createBillStore(config: Config, pool: pg.Pool, log: Logger): Promise<BillStore> {
   if (config.billStore === 'mongodb') {
-    // Replaced by the MongoDB adapter (issue 7).
-    log.fatal('BILL_STORE=mongodb is not available yet');
-    throw new Error('BILL_STORE=mongodb is not available yet');
+    // Dynamic import: a PostgreSQL deployment never loads the MongoDB driver. The fetch log stays in PostgreSQL.
+    const { openMongoBillStore } = await import('./mongo-bill-store.js');
+    return openMongoBillStore(config.mongodb, log);
   }
   const store = new PostgresBillStore(pool);
   await store.init();

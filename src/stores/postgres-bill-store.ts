@@ -2,7 +2,13 @@
 // unchanged rows, and xmax = 0 tells an inserted row from an updated one, so one round trip yields all three counts.
 import type pg from 'pg';
 import type { Bill } from '../bills/bill.js';
-import { BillStoreUnavailableError, type BillStore, type StoredBill, type UpsertResult } from './bill-store.js';
+import {
+  BillStoreUnavailableError,
+  assertUniqueBillKeys,
+  type BillStore,
+  type StoredBill,
+  type UpsertResult,
+} from './bill-store.js';
 
 const ENRICHMENT_COLUMNS = [
   'short_title_en',
@@ -130,6 +136,7 @@ export class PostgresBillStore implements BillStore {
   }
 
   async upsertBills(bills: readonly Bill[]): Promise<UpsertResult> {
+    assertUniqueBillKeys(bills);
     if (bills.length === 0) return { created: 0, updated: 0, unchanged: 0 };
     let result;
     try {

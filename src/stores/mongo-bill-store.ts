@@ -1,0 +1,195 @@
+// MongoDB bill store (BILL_STORE=mongodb): one `bills` collection, one unordered bulkWrite per page, the same
+// created/updated/unchanged semantics as PostgresBillStore (the operations are built in mongo-documents.ts).
+// Loaded on demand by create-bill-store.ts, so a PostgreSQL deployment never loads the driver.
+import { MongoBulkWriteError, MongoClient, type AnyBulkWriteOperation, type Collection, type WriteError } from 'mongodb';
+import type { Bill } from '../bills/bill.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import {
+  BillStoreUnavailableError,
+  assertUniqueBillKeys,
+  type BillStore,
+  type StoredBill,
+  type UpsertResult,
+} from './bill-store.js';
+import { BILLS_COLLECTION, BILL_INDEXES, billUpsertOps, fromDocument, keyFilter, type BillDocument } from './mongo-documents.js';
+
+const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5_000;
+const DUPLICATE_KEY = 11000;
+
+export interface MongoStoreOptions {
+  /** How long to look for a usable server before an operation fails (the driver's default is 30 s). */
+  serverSelectionTimeoutMS?: number;
+}
+
+/**
+ * The scheme and hosts of a MongoDB URL, for messages: never the user or the password. Everything up to the last
+ * '@' before the query is treated as credentials, so even a password with an unescaped '/' does not leak.
+ */
+export function mongoTarget(url: string): string {
+  const scheme = /^mongodb(\+srv)?:\/\//.exec(url)?.[0];
+  if (!scheme) return 'MongoDB (unrecognised URL)';
+  const beforeQuery = url.slice(scheme.length).split('?')[0]!;
+  const hosts = beforeQuery.slice(beforeQuery.lastIndexOf('@') + 1).split('/')[0];
+  return `${scheme}${hosts}`;
+}
+
+/** Removes the URL's password from a driver message, in case one ever echoes the connection string. */
+function redact(message: string, url: string): string {
+  const scheme = /^mongodb(\+srv)?:\/\//.exec(url)?.[0] ?? '';
+  const beforeQuery = url.slice(scheme.length).split('?')[0]!;
+  const at = beforeQuery.lastIndexOf('@');
+  if (at < 0) return message;
+  const userinfo = beforeQuery.slice(0, at);
+  const password = userinfo.slice(userinfo.indexOf(':') + 1);
+  if (!userinfo.includes(':') || password === '') return message;
+  let out = message.split(password).join('***');
+  try {
+    out = out.split(decodeURIComponent(password)).join('***');
+  } catch {
+    // A malformed escape cannot appear decoded in a message either.
+  }
+  return out;
+}
+
+function writeErrorsOf(err: MongoBulkWriteError): readonly WriteError[] {
+  const { writeErrors } = err;
+  return Array.isArray(writeErrors) ? writeErrors : [writeErrors as WriteError];
+}
+
+export class MongoBillStore implements BillStore {
+  readonly kind = 'mongodb' as const;
+  private readonly bills: Collection<BillDocument>;
+
+  /** The client belongs to the store: close() closes it. */
+  constructor(
+    private readonly client: MongoClient,
+    database: string,
+    private readonly url: string,
+    private readonly log: Logger,
+  ) {
+    this.bills = client.db(database).collection<BillDocument>(BILLS_COLLECTION);
+  }
+
+  async init(): Promise<void> {
+    try {
+      await this.bills.createIndexes(BILL_INDEXES);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === DUPLICATE_KEY) {
+        throw this.unavailable(
+          new Error(
+            `cannot create the unique index on ${BILLS_COLLECTION} {session, number}: the collection already holds ` +
+              `several documents for one bill (${(err as Error).message}); remove the duplicates, or point ` +
+              `MONGODB_DATABASE at a fresh database`,
+          ),
+        );
+      }
+      throw this.unavailable(err);
+    }
+  }
+
+  async upsertBills(bills: readonly Bill[]): Promise<UpsertResult> {
+    assertUniqueBillKeys(bills);
+    if (bills.length === 0) return { created: 0, updated: 0, unchanged: 0 };
+    const ops = billUpsertOps(bills, new Date());
+    const { created, updated } = await this.write(ops, true);
+    return { created, updated, unchanged: bills.length - created - updated };
+  }
+
+  async countBySession(session: string): Promise<number> {
+    try {
+      return await this.bills.countDocuments({ session });
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+  }
+
+  async getBill(session: string, number: string): Promise<StoredBill | null> {
+    let doc;
+    try {
+      doc = await this.bills.findOne(keyFilter(session, number), { projection: { _id: 0 } });
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    return doc ? fromDocument(doc) : null;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  /**
+   * Runs the ops unordered. Every op is idempotent, so ops that failed with a duplicate key (an upsert that raced
+   * another connection on a server that does not retry it itself) are run once more: the bill now exists and
+   * the retry counts it as unchanged or updated, never twice as created.
+   */
+  private async write(ops: AnyBulkWriteOperation<BillDocument>[], retryDuplicates: boolean): Promise<{ created: number; updated: number }> {
+    try {
+      const result = await this.bills.bulkWrite(ops, { ordered: false });
+      return { created: result.upsertedCount, updated: result.modifiedCount };
+    } catch (err) {
+      if (!(err instanceof MongoBulkWriteError) || err.err !== undefined) throw this.unavailable(err);
+      const failed = writeErrorsOf(err);
+      if (!retryDuplicates || failed.length === 0 || failed.some((e) => e.code !== DUPLICATE_KEY)) throw this.unavailable(err);
+      this.log.warn({ component: 'mongo-bill-store', ops: failed.length }, 'duplicate-key race on upsert; retrying those operations once');
+      const retried = await this.write(
+        failed.map((e) => ops[e.index]!),
+        false,
+      );
+      return { created: err.result.upsertedCount + retried.created, updated: err.result.modifiedCount + retried.updated };
+    }
+  }
+
+  private unavailable(err: unknown): BillStoreUnavailableError {
+    const message = err instanceof Error ? err.message : String(err);
+    return new BillStoreUnavailableError('mongodb', new Error(`${mongoTarget(this.url)}: ${redact(message, this.url)}`));
+  }
+}
+
+/**
+ * Connects (failing within serverSelectionTimeoutMS when MongoDB is unreachable, naming the host, never the
+ * password), creates the indexes and returns a ready store. The caller closes it.
+ */
+export async function openMongoBillStore(
+  settings: Config['mongodb'],
+  log: Logger,
+  options: MongoStoreOptions = {},
+): Promise<MongoBillStore> {
+  const { url, database } = settings;
+  if (!url) throw new BillStoreUnavailableError('mongodb', new Error('MONGODB_URL is not set (BILL_STORE=mongodb needs it)'));
+  const timeoutMs = options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS;
+  const target = mongoTarget(url);
+
+  let client: MongoClient;
+  try {
+    client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs, appName: 'bill-fleet' });
+  } catch (err) {
+    throw new BillStoreUnavailableError(
+      'mongodb',
+      new Error(`MONGODB_URL (${target}) is not a valid connection string: ${redact((err as Error).message, url)}`),
+    );
+  }
+  // The driver reports most trouble through rejected operations; this listener only keeps a stray 'error' event
+  // from crashing the process, as for every other connection of the fleet.
+  client.on('error', (err: Error) => log.error({ component: 'mongodb', err: redact(err.message, url) }, 'MongoDB client error'));
+
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw new BillStoreUnavailableError(
+      'mongodb',
+      new Error(`cannot reach MongoDB at ${target} within ${timeoutMs / 1000} s: ${redact((err as Error).message, url)}`),
+    );
+  }
+
+  const store = new MongoBillStore(client, database, url, log);
+  try {
+    await store.init();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  log.info({ component: 'mongodb', target, database }, 'MongoDB bill store ready');
+  return store;
+}
