@@ -2,6 +2,8 @@
 // unchanged rows, and xmax = 0 tells an inserted row from an updated one, so one round trip yields all three counts.
 import type pg from 'pg';
 import type { Bill } from '../bills/bill.js';
+// Registers the DATE → 'YYYY-MM-DD' parser that fromRow relies on, whichever pool the store is given.
+import '../db.js';
 import {
   BillStoreUnavailableError,
   assertUniqueBillKeys,

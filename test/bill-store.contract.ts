@@ -1,0 +1,286 @@
+// The one contract every BillStore passes (test/bill-store-postgres.test.ts, test/bill-store-mongo.test.ts): the
+// created / updated / unchanged counts, the enrichment rules, timestamps, unicode, concurrency and page size are
+// the same whichever store BILL_STORE picks.
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { makeBill, type Bill, type BillEnrichment } from '../src/bills/bill.js';
+import { DuplicateBillKeyError, type BillStore, type StoredBill } from '../src/stores/bill-store.js';
+
+export interface ContractHarness {
+  store: BillStore;
+  /** Empties the store between tests (its indexes / constraints stay). */
+  reset(): Promise<void>;
+  /** Another store on its own connection to the same data; the harness closes it in close(). */
+  otherConnection(): Promise<BillStore>;
+  /** Closes every connection it opened and removes the test data. */
+  close(): Promise<void>;
+}
+
+type Source = Parameters<typeof makeBill>[0];
+
+export function source(number: string, overrides: Partial<Source> = {}): Source {
+  return {
+    session: '44-1',
+    number,
+    legisinfoId: 11_000_000 + Number(number.replace(/\D/g, '') || 0),
+    titleEn: `An Act respecting ${number}`,
+    titleFr: `Loi concernant ${number}`,
+    introduced: '2022-02-02',
+    url: `/bills/44-1/${number}/`,
+    ...overrides,
+  };
+}
+
+export function enrichment(statusEn: string, overrides: Partial<BillEnrichment> = {}): BillEnrichment {
+  return {
+    shortTitleEn: 'Short title',
+    shortTitleFr: 'Titre abrégé',
+    statusEn,
+    statusFr: `${statusEn} (fr)`,
+    sponsorEn: 'Hon. Pablo Rodriguez',
+    billTypeEn: 'Government Bill',
+    royalAssent: null,
+    latestActivityAt: '2022-06-01',
+    ...overrides,
+  };
+}
+
+function page(count: number, session = '44-1', enriched = true): Bill[] {
+  return Array.from({ length: count }, (_, i) =>
+    makeBill(source(`C-${i + 1}`, { session, url: `/bills/${session}/C-${i + 1}/` }), enriched ? enrichment('At second reading') : null),
+  );
+}
+
+/** What getBill must give back for `bill`: the bill itself plus timestamps. */
+function withoutTimestamps(stored: StoredBill | null): Bill | null {
+  if (!stored) return null;
+  const { firstSeenAt: _f, updatedAt: _u, ...bill } = stored;
+  return bill;
+}
+
+/** Waits until the clock has moved past `t`, so a timestamp that should not change would be seen to change. */
+async function clockPast(t: Date): Promise<void> {
+  while (Date.now() <= t.getTime() + 2) await delay(1);
+}
+
+async function stored(store: BillStore, bill: Pick<Bill, 'session' | 'number'>): Promise<StoredBill> {
+  const found = await store.getBill(bill.session, bill.number);
+  assert.ok(found, `${bill.session}/${bill.number} should be stored`);
+  return found;
+}
+
+export function billStoreContract(name: string, makeStore: () => Promise<ContractHarness>, options: { skip?: string } = {}): void {
+  describe(name, { skip: options.skip }, () => {
+    let h: ContractHarness;
+    let store: BillStore;
+
+    before(async () => {
+      h = await makeStore();
+      store = h.store;
+    });
+    after(async () => {
+      await h?.close();
+    });
+    beforeEach(async () => {
+      await h.reset();
+    });
+
+    test('init can run again (every process calls it at start)', async () => {
+      await store.init();
+      await store.init();
+    });
+
+    test('an empty page writes nothing', async () => {
+      assert.deepEqual(await store.upsertBills([]), { created: 0, updated: 0, unchanged: 0 });
+    });
+
+    test('new bills are created and read back exactly, with both timestamps set to the same moment', async () => {
+      const before = Date.now();
+      const bills = [
+        makeBill(source('C-11'), enrichment('Royal assent received', { royalAssent: '2023-04-27' })),
+        makeBill(source('C-12', { legisinfoId: null, titleFr: null, introduced: null, url: null }), null),
+        makeBill(source('S-5'), enrichment('At committee', { shortTitleEn: null, sponsorEn: null })),
+      ];
+      assert.deepEqual(await store.upsertBills(bills), { created: 3, updated: 0, unchanged: 0 });
+      for (const bill of bills) {
+        const got = await stored(store, bill);
+        assert.deepEqual(withoutTimestamps(got), bill);
+        assert.ok(got.firstSeenAt instanceof Date && got.updatedAt instanceof Date);
+        assert.equal(got.updatedAt.getTime(), got.firstSeenAt.getTime());
+        assert.ok(Math.abs(got.firstSeenAt.getTime() - before) < 60_000, `first_seen_at ${got.firstSeenAt.toISOString()} is now`);
+      }
+    });
+
+    test('the same page again is unchanged and touches no timestamp', async () => {
+      const bills = page(3);
+      await store.upsertBills(bills);
+      const first = await stored(store, bills[0]!);
+      await clockPast(first.updatedAt);
+      assert.deepEqual(await store.upsertBills(bills), { created: 0, updated: 0, unchanged: 3 });
+      const again = await stored(store, bills[0]!);
+      assert.equal(again.updatedAt.getTime(), first.updatedAt.getTime());
+      assert.equal(again.firstSeenAt.getTime(), first.firstSeenAt.getTime());
+    });
+
+    test('a changed title or status is updated: updated_at moves, first_seen_at stays', async () => {
+      const original = makeBill(source('C-11'), enrichment('At second reading'));
+      const other = makeBill(source('C-12'), enrichment('At second reading'));
+      await store.upsertBills([original, other]);
+      const first = await stored(store, original);
+      await clockPast(first.updatedAt);
+
+      const retitled = makeBill(source('C-11', { titleEn: 'An Act to amend the Broadcasting Act (amended)' }), enrichment('At second reading'));
+      const restatused = makeBill(source('C-12'), enrichment('At third reading'));
+      assert.deepEqual(await store.upsertBills([retitled, restatused]), { created: 0, updated: 2, unchanged: 0 });
+
+      const after = await stored(store, retitled);
+      assert.deepEqual(withoutTimestamps(after), retitled);
+      assert.deepEqual(withoutTimestamps(await stored(store, restatused)), restatused);
+      assert.equal(after.firstSeenAt.getTime(), first.firstSeenAt.getTime());
+      assert.ok(after.updatedAt.getTime() > first.updatedAt.getTime(), 'updated_at moved forward');
+    });
+
+    test('a mixed page counts created, updated and unchanged separately', async () => {
+      const [a, b] = [makeBill(source('C-1'), null), makeBill(source('C-2'), null)];
+      await store.upsertBills([a!, b!]);
+      const changedB = makeBill(source('C-2', { titleEn: 'Renamed' }), null);
+      const newC = makeBill(source('C-3'), null);
+      assert.deepEqual(await store.upsertBills([a!, changedB, newC]), { created: 1, updated: 1, unchanged: 1 });
+    });
+
+    test('an un-enriched bill keeps the stored enrichment and is compared on its OpenParliament fields only', async () => {
+      const enriched = makeBill(source('C-11'), enrichment('Royal assent received', { royalAssent: '2023-04-27' }));
+      await store.upsertBills([enriched]);
+      const first = await stored(store, enriched);
+      await clockPast(first.updatedAt);
+
+      // LEGISinfo down, same OpenParliament data: nothing to write.
+      const sameSourceNoEnrichment = makeBill(source('C-11'), null);
+      assert.deepEqual(await store.upsertBills([sameSourceNoEnrichment]), { created: 0, updated: 0, unchanged: 1 });
+      const kept = await stored(store, enriched);
+      assert.deepEqual(withoutTimestamps(kept), enriched, 'enrichment, enriched and content hash are all kept');
+      assert.equal(kept.updatedAt.getTime(), first.updatedAt.getTime());
+
+      // LEGISinfo down and the title changed: the OpenParliament fields move, the enrichment stays.
+      const retitled = makeBill(source('C-11', { titleEn: 'Online Streaming Act' }), null);
+      assert.deepEqual(await store.upsertBills([retitled]), { created: 0, updated: 1, unchanged: 0 });
+      const moved = await stored(store, retitled);
+      assert.equal(moved.titleEn, 'Online Streaming Act');
+      assert.equal(moved.sourceHash, retitled.sourceHash);
+      assert.equal(moved.statusEn, 'Royal assent received');
+      assert.equal(moved.royalAssent, '2023-04-27');
+      assert.equal(moved.enriched, true, 'once enriched, always enriched');
+      assert.equal(moved.contentHash, enriched.contentHash, 'the content hash is the one of the stored enrichment');
+      assert.ok(moved.updatedAt.getTime() > first.updatedAt.getTime());
+
+      // LEGISinfo back with the same status: the content hash now differs (new title), so the row is rewritten.
+      const reEnriched = makeBill(source('C-11', { titleEn: 'Online Streaming Act' }), enrichment('Royal assent received', { royalAssent: '2023-04-27' }));
+      assert.deepEqual(await store.upsertBills([reEnriched]), { created: 0, updated: 1, unchanged: 0 });
+      assert.deepEqual(withoutTimestamps(await stored(store, reEnriched)), reEnriched);
+    });
+
+    test('a bill first stored un-enriched takes its enrichment later, and keeps it', async () => {
+      const bare = makeBill(source('C-21'), null);
+      assert.deepEqual(await store.upsertBills([bare]), { created: 1, updated: 0, unchanged: 0 });
+      assert.equal((await stored(store, bare)).enriched, false);
+
+      const enriched = makeBill(source('C-21'), enrichment('At report stage'));
+      assert.deepEqual(await store.upsertBills([enriched]), { created: 0, updated: 1, unchanged: 0 });
+      assert.deepEqual(withoutTimestamps(await stored(store, enriched)), enriched);
+
+      assert.deepEqual(await store.upsertBills([bare]), { created: 0, updated: 0, unchanged: 1 });
+      const after = await stored(store, bare);
+      assert.equal(after.enriched, true);
+      assert.equal(after.statusEn, 'At report stage');
+    });
+
+    test('LEGISinfo knowing a bill but with every field empty hashes like no enrichment: unchanged, still un-enriched', async () => {
+      const bare = makeBill(source('C-22'), null);
+      await store.upsertBills([bare]);
+      const emptyEnrichment = makeBill(source('C-22'), enrichment('', { shortTitleEn: null, shortTitleFr: null, statusEn: null, statusFr: null, sponsorEn: null, billTypeEn: null, latestActivityAt: null }));
+      assert.equal(emptyEnrichment.contentHash, bare.contentHash);
+      assert.deepEqual(await store.upsertBills([emptyEnrichment]), { created: 0, updated: 0, unchanged: 1 });
+      assert.equal((await stored(store, bare)).enriched, false);
+    });
+
+    test('a page that repeats a key breaks the precondition: DuplicateBillKeyError, and nothing of the page is written', async () => {
+      const a = makeBill(source('C-1'), null);
+      const b = makeBill(source('C-2'), null);
+      const conflicting = makeBill(source('C-1', { titleEn: 'Another title' }), null);
+      await assert.rejects(store.upsertBills([a, b, conflicting]), (err: unknown) => {
+        assert.ok(err instanceof DuplicateBillKeyError, `expected DuplicateBillKeyError, got ${String(err)}`);
+        assert.equal(err.key, '44-1/C-1');
+        assert.match(err.message, /44-1\/C-1 appears more than once/);
+        return true;
+      });
+      await assert.rejects(store.upsertBills([a, a]), DuplicateBillKeyError, 'an identical repeat is rejected too');
+      assert.equal(await store.countBySession('44-1'), 0);
+    });
+
+    test('unicode titles come back byte for byte (accents, combining marks, curly quotes, emoji, CJK)', async () => {
+      const titles = {
+        titleEn: 'An Act respecting “online streaming” — the ‘Bill’ 🇨🇦 👩🏽‍⚖️',
+        titleFr: 'Loi modifiant la Loi sur la radiodiffusion — « diffusion en continu » : élèves, Œuvre, ça, naïve',
+      };
+      const decomposed = 'Cafe\u0301 Que\u0301bec'; // NFD: must not be normalised to NFC
+      const cjk = '加拿大议会法案 · 캐나다 법안 · カナダ法案';
+      const bill = makeBill(source('C-99', titles), enrichment('À l’étape du rapport', { shortTitleEn: decomposed, shortTitleFr: cjk }));
+      await store.upsertBills([bill]);
+      const got = await stored(store, bill);
+      for (const [field, want] of [
+        ['titleEn', titles.titleEn],
+        ['titleFr', titles.titleFr],
+        ['shortTitleEn', decomposed],
+        ['shortTitleFr', cjk],
+        ['statusEn', 'À l’étape du rapport'],
+      ] as const) {
+        assert.deepEqual(Buffer.from(got[field] ?? '', 'utf8'), Buffer.from(want, 'utf8'), `${field} is byte-exact`);
+      }
+      assert.deepEqual(await store.upsertBills([bill]), { created: 0, updated: 0, unchanged: 1 }, 'and hashes the same next time');
+    });
+
+    test('two connections upserting the same page at once create each bill exactly once', async () => {
+      const other = await h.otherConnection();
+      for (const session of ['44-1', '43-2', '42-1']) {
+        const bills = page(300, session);
+        const [a, b] = await Promise.all([store.upsertBills(bills), other.upsertBills(bills)]);
+        assert.equal(a.created + b.created, 300, `${session}: created adds up to the page (${JSON.stringify([a, b])})`);
+        assert.equal(a.updated + b.updated, 0);
+        assert.equal(a.created + a.unchanged, 300);
+        assert.equal(b.created + b.unchanged, 300);
+        assert.equal(await store.countBySession(session), 300, 'no duplicates');
+
+        const changed = bills.map((bill) => makeBill(source(bill.number, { session, url: bill.url, titleEn: `${bill.titleEn} (amended)` }), enrichment('At second reading')));
+        const [c, d] = await Promise.all([store.upsertBills(changed), other.upsertBills(changed)]);
+        assert.equal(c.updated + d.updated, 300, `${session}: each change is written once (${JSON.stringify([c, d])})`);
+        assert.equal(c.created + d.created, 0);
+        assert.equal(await other.countBySession(session), 300);
+        assert.equal((await other.getBill(session, 'C-150'))?.titleEn, 'An Act respecting C-150 (amended)');
+      }
+    });
+
+    test('a 1,000-bill page goes in one call, and comes back unchanged, then partly updated', async () => {
+      const bills = page(1000);
+      assert.deepEqual(await store.upsertBills(bills), { created: 1000, updated: 0, unchanged: 0 });
+      assert.equal(await store.countBySession('44-1'), 1000);
+      assert.deepEqual(await store.upsertBills(bills), { created: 0, updated: 0, unchanged: 1000 });
+      const everyTenthChanged = bills.map((bill, i) =>
+        i % 10 === 0 ? makeBill(source(bill.number, { titleEn: `${bill.titleEn}, as amended` }), enrichment('At second reading')) : bill,
+      );
+      assert.deepEqual(await store.upsertBills(everyTenthChanged), { created: 0, updated: 100, unchanged: 900 });
+      assert.equal((await stored(store, bills[990]!)).titleEn, 'An Act respecting C-991, as amended');
+    });
+
+    test('countBySession and getBill tell sessions apart; an unknown bill is null', async () => {
+      await store.upsertBills([...page(3, '44-1'), ...page(2, '43-2', false)]);
+      assert.equal(await store.countBySession('44-1'), 3);
+      assert.equal(await store.countBySession('43-2'), 2);
+      assert.equal(await store.countBySession('41-1'), 0);
+      assert.equal((await stored(store, { session: '43-2', number: 'C-1' })).url, '/bills/43-2/C-1/');
+      assert.equal((await stored(store, { session: '43-2', number: 'C-1' })).enriched, false);
+      assert.equal(await store.getBill('44-1', 'C-404'), null);
+      assert.equal(await store.getBill('41-1', 'C-1'), null);
+    });
+  });
+}
