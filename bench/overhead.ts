@@ -1,0 +1,191 @@
+// Parts 1, 4 and 5: the cost of the fleet's job pipeline against bare BullMQ, a worker's memory over many jobs,
+// and how late a scheduled job starts. Workers run in child processes (bench/trivial-worker.ts).
+import { Queue } from 'bullmq';
+import { deleteKeys } from '../test/helpers/env.js';
+import { childEnv, type BenchContext } from './context.js';
+import { forkTs } from './procs.js';
+import { median, percentile, round } from './report.js';
+import { trivialKind } from './trivial-kind.js';
+
+interface Done {
+  type: 'done';
+  jobs: number;
+  ms: number;
+}
+interface RssSample {
+  type: 'rss';
+  jobs: number;
+  rss: number;
+  heapUsed: number;
+  gc: boolean;
+}
+
+let runNumber = 0;
+
+function openBenchQueue(ctx: BenchContext, name: string): Queue {
+  const queue = new Queue(name, { connection: ctx.env.redis, prefix: ctx.env.prefix });
+  queue.on('error', (err) => ctx.progress(`queue ${name} error: ${err.message}`));
+  return queue;
+}
+
+/** Adds `count` trivial jobs (distinct payloads) with the kind's production options, 1,000 per addBulk call. */
+async function addTrivialJobs(queue: Queue, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 1000) {
+    const batch = Array.from({ length: Math.min(1000, count - i) }, (_, k) => ({
+      name: trivialKind.name,
+      data: { n: i + k },
+      opts: trivialKind.defaultJobOptions,
+    }));
+    await queue.addBulk(batch);
+  }
+}
+
+interface RunResult {
+  jobs: number;
+  ms: number;
+  jobsPerSecond: number;
+  rss: RssSample[];
+}
+
+/** Jobs are all waiting before the worker starts; the child times from its first fetch to the last completion. */
+async function trivialRun(ctx: BenchContext, mode: 'fleet' | 'raw', concurrency: number, count: number, rssAt: number[] = []): Promise<RunResult> {
+  const queueName = `bench-trivial-${mode}-c${concurrency}-${(runNumber += 1)}`;
+  const queue = openBenchQueue(ctx, queueName);
+  await addTrivialJobs(queue, count);
+  const child = forkTs('bench/trivial-worker.ts', [mode, queueName, String(concurrency), String(count), rssAt.join(',')], {
+    env: childEnv(ctx),
+    stdout: 'ignore', // /dev/null: the production logger writes every line, nobody reads them
+    nodeFlags: rssAt.length ? ['--expose-gc'] : [],
+  });
+  try {
+    await child.next('ready', 60_000);
+    const done = await child.next<Done>('done', 240_000);
+    const rss: RssSample[] = [];
+    for (const _ of rssAt) rss.push(await child.next<RssSample>('rss', 5_000));
+    return { jobs: done.jobs, ms: done.ms, jobsPerSecond: done.jobs / (done.ms / 1000), rss };
+  } finally {
+    await child.stop();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    // The fleet run leaves one result-cache key per job; drop them so the next run starts from the same Redis.
+    await deleteKeys(ctx.env.redis, `${ctx.env.prefix}:cache:*`);
+  }
+}
+
+/**
+ * Raw and fleet alternate A-B-B-A, so drift on a shared machine (other processes, Redis growing warm) falls on
+ * both sides equally; each side's figure is its total jobs over its total time.
+ */
+async function pair(ctx: BenchContext, concurrency: number, count: number) {
+  const runs: Array<{ mode: 'fleet' | 'raw'; r: RunResult }> = [];
+  for (const mode of ['raw', 'fleet', 'fleet', 'raw'] as const) {
+    ctx.progress(`  ${mode} BullMQ worker, concurrency ${concurrency}, ${count} jobs`);
+    runs.push({ mode, r: await trivialRun(ctx, mode, concurrency, count) });
+  }
+  const rate = (mode: 'fleet' | 'raw') => {
+    const mine = runs.filter((x) => x.mode === mode);
+    return mine.reduce((s, x) => s + x.r.jobs, 0) / (mine.reduce((s, x) => s + x.r.ms, 0) / 1000);
+  };
+  const raw = rate('raw');
+  const fleet = rate('fleet');
+  return {
+    concurrency,
+    jobs_per_run: count,
+    runs: runs.map((x) => ({ mode: x.mode, jobs: x.r.jobs, ms: round(x.r.ms, 1), jobs_per_second: round(x.r.jobsPerSecond, 1) })),
+    raw_jobs_per_second: round(raw, 1),
+    fleet_jobs_per_second: round(fleet, 1),
+    ratio: round(fleet / raw, 3),
+  };
+}
+
+export const OVERHEAD_JOBS = 20_000;
+/** Concurrency 1 runs one job at a time; 20,000 of them four times over would take most of the 5-minute budget. */
+export const OVERHEAD_JOBS_C1 = 5_000;
+
+export async function benchOverhead(ctx: BenchContext): Promise<void> {
+  ctx.progress('part 1: job overhead, fleet pipeline vs bare BullMQ');
+  const c50 = await pair(ctx, 50, OVERHEAD_JOBS);
+  const c1 = await pair(ctx, 1, OVERHEAD_JOBS_C1);
+  ctx.report.figures.overhead = { c50, c1 };
+  ctx.report.targets.push({
+    name: 'job overhead: fleet/raw throughput, concurrency 50',
+    target: '>= 0.70',
+    value: c50.ratio,
+    unit: '× raw',
+    met: c50.ratio >= 0.7,
+    detail: `${OVERHEAD_JOBS} trivial jobs per run, runs raw-fleet-fleet-raw; fleet ${c50.fleet_jobs_per_second} jobs/s, raw BullMQ ${c50.raw_jobs_per_second} jobs/s`,
+  });
+  ctx.lines.push(
+    ['overhead c=50: raw BullMQ', `${c50.raw_jobs_per_second} jobs/s (${OVERHEAD_JOBS} jobs × 2 runs)`],
+    ['overhead c=50: fleet pipeline', `${c50.fleet_jobs_per_second} jobs/s (ratio ${c50.ratio})`],
+    ['overhead c=1: raw BullMQ', `${c1.raw_jobs_per_second} jobs/s (${OVERHEAD_JOBS_C1} jobs × 2 runs, fewer to fit the time budget)`],
+    ['overhead c=1: fleet pipeline', `${c1.fleet_jobs_per_second} jobs/s (ratio ${c1.ratio})`],
+  );
+}
+
+export const MEMORY_EARLY = 1_000;
+export const MEMORY_LATE = 20_000;
+
+export async function benchMemory(ctx: BenchContext): Promise<void> {
+  ctx.progress(`part 4: worker RSS after ${MEMORY_EARLY} and ${MEMORY_LATE} jobs`);
+  const run = await trivialRun(ctx, 'fleet', 50, MEMORY_LATE, [MEMORY_EARLY, MEMORY_LATE]);
+  const [early, late] = run.rss as [RssSample, RssSample];
+  const growth = (late.rss - early.rss) / early.rss;
+  const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
+  ctx.report.figures.memory = {
+    concurrency: 50,
+    gc_before_sample: early.gc,
+    samples: run.rss.map((s) => ({ jobs: s.jobs, rss_mb: mb(s.rss), heap_used_mb: mb(s.heapUsed) })),
+    growth: round(growth, 4),
+  };
+  ctx.report.targets.push({
+    name: `worker RSS growth, ${MEMORY_EARLY} → ${MEMORY_LATE} jobs`,
+    target: '< 20 %',
+    value: round(growth * 100, 1),
+    unit: '%',
+    met: growth < 0.2,
+    detail: `fleet pipeline, concurrency 50, RSS after a full GC: ${mb(early.rss)} MB after ${early.jobs} jobs, ${mb(late.rss)} MB after ${late.jobs} (heap ${mb(early.heapUsed)} → ${mb(late.heapUsed)} MB)`,
+  });
+  ctx.lines.push(['worker RSS after 1k / 20k jobs', `${mb(early.rss)} MB / ${mb(late.rss)} MB (heap ${mb(early.heapUsed)} / ${mb(late.heapUsed)} MB)`]);
+}
+
+export const SCHEDULE_TICKS = 30;
+
+export async function benchSchedule(ctx: BenchContext): Promise<void> {
+  ctx.progress(`part 5: schedule latency over ${SCHEDULE_TICKS} ticks of "* * * * * *" (about ${SCHEDULE_TICKS} s)`);
+  const queueName = 'bench-schedule';
+  const schedulerId = 'bench-every-second';
+  const queue = openBenchQueue(ctx, queueName);
+  // The fleet's default worker concurrency (2), through the fleet pipeline.
+  const child = forkTs('bench/trivial-worker.ts', ['fleet', queueName, '2', String(SCHEDULE_TICKS)], { env: childEnv(ctx), stdout: 'ignore' });
+  try {
+    await child.next('ready', 60_000);
+    await queue.upsertJobScheduler(schedulerId, { pattern: '* * * * * *', tz: 'UTC' }, { name: trivialKind.name, data: { n: 0 }, opts: trivialKind.defaultJobOptions });
+    await child.next<Done>('done', (SCHEDULE_TICKS + 60) * 1000);
+    await queue.removeJobScheduler(schedulerId);
+
+    const jobs = (await queue.getJobs(['completed'], 0, -1)).filter((j) => j.id?.startsWith(`repeat:${schedulerId}:`));
+    // The tick is the scheduler's `next` time, which BullMQ writes into the job id (repeat:<id>:<millis>).
+    const latencies = jobs.map((j) => (j.processedOn ?? NaN) - Number(j.id!.split(':').pop()));
+    if (latencies.length < SCHEDULE_TICKS || latencies.some((x) => !Number.isFinite(x))) {
+      throw new Error(`schedule: expected ${SCHEDULE_TICKS} completed scheduler jobs with processedOn, found ${latencies.length}`);
+    }
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    ctx.report.figures.schedule = {
+      ticks: latencies.length,
+      pattern: '* * * * * *',
+      p50_ms: p50,
+      p99_ms: p99,
+      max_ms: Math.max(...latencies),
+      median_ms: median(latencies),
+      note: 'job.processedOn − the tick (the scheduler\'s next time); nearest-rank percentiles, so with 30 ticks p99 is the largest',
+    };
+    ctx.lines.push(['schedule latency p50 / p99', `${p50} ms / ${p99} ms (${latencies.length} ticks; p99 of 30 = the max)`]);
+  } finally {
+    await child.stop();
+    await queue.removeJobScheduler(schedulerId).catch(() => undefined);
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}

@@ -1,0 +1,72 @@
+// Child process: one BullMQ Worker on a queue of trivial jobs, either through Bill Fleet's pipeline
+// (workers/run-job.ts bullProcessor + the fleet's resources + the production logger, whose stdout the bench points
+// at /dev/null) or bare (a no-op processor). Same Redis, same connection options, same concurrency.
+// Reports over IPC: "ready" once connected, "rss" at the requested job counts, "done" with the timing.
+// Usage: node --import tsx bench/trivial-worker.ts <fleet|raw> <queue> <concurrency> <count> [rssAt,rssAt...]
+import { Worker } from 'bullmq';
+import { loadConfigOrExit } from '../src/config.js';
+import { errorMessage } from '../src/errors.js';
+import { openFleet, type Fleet } from '../src/fleet.js';
+import { createLogger } from '../src/logger.js';
+import { createRedis } from '../src/redis.js';
+import type { Processor } from '../workers/context.js';
+import { bullProcessor, type BullProcessor } from '../workers/run-job.js';
+import { trivialKind, trivialProcessor } from './trivial-kind.js';
+
+const [mode, queueName, concurrencyArg, countArg, rssAtArg] = process.argv.slice(2);
+const concurrency = Number(concurrencyArg);
+const count = Number(countArg);
+const rssAt = new Set((rssAtArg ?? '').split(',').filter(Boolean).map(Number));
+if ((mode !== 'fleet' && mode !== 'raw') || !queueName || !(concurrency > 0) || !(count > 0)) {
+  process.stderr.write('usage: trivial-worker.ts <fleet|raw> <queue> <concurrency> <count> [rssAt,...]\n');
+  process.exit(2);
+}
+const send = (message: object) => process.send?.(message);
+
+const config = loadConfigOrExit();
+const log = createLogger(config.logLevel, { role: 'worker' });
+
+let fleet: Fleet | undefined;
+let processor: BullProcessor;
+if (mode === 'fleet') {
+  fleet = await openFleet(config, log);
+  processor = bullProcessor(trivialKind, trivialProcessor as Processor<never, unknown>, fleet);
+} else {
+  processor = async () => undefined;
+}
+
+const connection = createRedis(config.redisUrl, 'worker', log);
+const worker = new Worker(queueName, processor, { connection, prefix: config.queuePrefix, concurrency, autorun: false });
+worker.on('error', (err) => log.error({ err: errorMessage(err) }, 'worker error'));
+worker.on('failed', (job, err) => {
+  // A trivial job has no reason to fail: the figure would be meaningless, so the bench stops.
+  process.stderr.write(`job ${job?.id} failed: ${err.message}\n`);
+  process.exit(1);
+});
+await worker.waitUntilReady();
+
+let completed = 0;
+let startedAt = 0;
+const finished = new Promise<number>((resolve) => {
+  worker.on('completed', () => {
+    completed += 1;
+    if (rssAt.has(completed)) {
+      // After a full GC, so the figure is what the process keeps, not garbage it has not collected yet.
+      (globalThis as { gc?: () => void }).gc?.();
+      const m = process.memoryUsage();
+      send({ type: 'rss', jobs: completed, rss: m.rss, heapUsed: m.heapUsed, gc: typeof (globalThis as { gc?: unknown }).gc === 'function' });
+    }
+    if (completed === count) resolve(performance.now());
+  });
+});
+
+send({ type: 'ready' });
+startedAt = performance.now();
+void worker.run();
+const endedAt = await finished;
+send({ type: 'done', jobs: completed, ms: endedAt - startedAt });
+
+await worker.close();
+await connection.quit();
+await fleet?.close();
+process.exit(0);
