@@ -18,7 +18,10 @@ const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5_000;
 const DUPLICATE_KEY = 11000;
 
 export interface MongoStoreOptions {
-  /** How long to look for a usable server before an operation fails (the driver's default is 30 s). */
+  /**
+   * How long to look for a usable server before an operation fails (the driver's default is 30 s). Precedence:
+   * this option, then serverSelectionTimeoutMS in MONGODB_URL, then 5 s.
+   */
   serverSelectionTimeoutMS?: number;
 }
 
@@ -32,6 +35,16 @@ export function mongoTarget(url: string): string {
   const beforeQuery = url.slice(scheme.length).split('?')[0]!;
   const hosts = beforeQuery.slice(beforeQuery.lastIndexOf('@') + 1).split('/')[0];
   return `${scheme}${hosts}`;
+}
+
+/** serverSelectionTimeoutMS from the URL's query (option names are case-insensitive there), if it sets one. */
+function timeoutFromUrl(url: string): number | undefined {
+  const query = url.split('?')[1];
+  if (!query) return undefined;
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (name.toLowerCase() === 'serverselectiontimeoutms' && /^\d+$/.test(value)) return Number(value);
+  }
+  return undefined;
 }
 
 /** Removes the URL's password from a driver message, in case one ever echoes the connection string. */
@@ -157,7 +170,7 @@ export async function openMongoBillStore(
 ): Promise<MongoBillStore> {
   const { url, database } = settings;
   if (!url) throw new BillStoreUnavailableError('mongodb', new Error('MONGODB_URL is not set (BILL_STORE=mongodb needs it)'));
-  const timeoutMs = options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS;
+  const timeoutMs = options.serverSelectionTimeoutMS ?? timeoutFromUrl(url) ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS;
   const target = mongoTarget(url);
 
   let client: MongoClient;
