@@ -1,0 +1,64 @@
+// npm start: the whole fleet in one process, for a laptop. Migrations, then the workers, then the board (which
+// syncs the schedules when SYNC_SCHEDULES_ON_BOARD_START is on) on PORT (default 3000). The same start functions as
+// npm run migrate / worker / board, composed; in production run those roles as separate processes instead.
+import { KIND_NAMES, isKindName } from '../queues/index.js';
+import { decideAuth } from '../src/board/auth.js';
+import { startBoard } from '../src/board/start.js';
+import { loadConfigOrExit } from '../src/config.js';
+import { errorMessage } from '../src/errors.js';
+import { openFleet } from '../src/fleet.js';
+import { createPool } from '../src/db.js';
+import { createLogger } from '../src/logger.js';
+import { FleetMetrics } from '../src/metrics.js';
+import { migrate } from '../src/migrations.js';
+import { installShutdown } from '../src/shutdown.js';
+import { startWorkers } from '../workers/worker-host.js';
+
+const config = loadConfigOrExit();
+const log = createLogger(config.logLevel, { role: 'all-in-one' });
+
+const auth = decideAuth(config);
+if (auth.mode === 'refuse') {
+  process.stderr.write(`bill-fleet: refusing to start the board: ${auth.message}\n`);
+  process.exit(2);
+}
+const unknown = config.worker.queues.filter((q) => !isKindName(q));
+if (unknown.length > 0) {
+  process.stderr.write(`bill-fleet: invalid configuration\n  WORKER_QUEUES: unknown queue(s) ${unknown.join(', ')}; known: ${KIND_NAMES.join(', ')}\n`);
+  process.exit(2);
+}
+
+try {
+  // One FleetMetrics for the process: the board's /metrics shows queue counts, job durations and upstream calls.
+  const metrics = new FleetMetrics();
+  await migrateOnce();
+  const fleet = await openFleet(config, log, { onUpstreamResponse: metrics.observeUpstream });
+  const workers = await startWorkers(fleet, {
+    kinds: config.worker.queues.filter(isKindName),
+    concurrency: config.worker.concurrency,
+    drainMs: config.worker.drainMs,
+    workerOptions: { lockDuration: config.worker.lockDurationMs, stalledInterval: config.worker.stalledIntervalMs },
+  });
+  const board = await startBoard({ fleet, metrics, workers });
+  // Workers drain first while the board keeps answering (/readyz says 503), then the board, then the connections.
+  installShutdown(log, [
+    { name: 'workers', close: () => workers.close() },
+    { name: 'board', close: () => board.close() },
+    { name: 'connections', close: () => fleet.close() },
+  ]);
+  log.info({ url: board.url }, 'bill fleet running in one process: open the board in a browser');
+} catch (err) {
+  log.fatal({ err: errorMessage(err) }, 'failed to start');
+  process.exit(1);
+}
+
+/** As npm run migrate does, before the bill store is opened (it checks its tables exist). */
+async function migrateOnce(): Promise<void> {
+  const pool = createPool(config.databaseUrl, log, { max: 1, applicationName: 'bill-fleet-migrate' });
+  try {
+    const applied = await migrate(pool, log);
+    log.info({ applied }, applied.length ? 'migrations applied' : 'schema up to date');
+  } finally {
+    await pool.end();
+  }
+}

@@ -1,0 +1,179 @@
+// The board as an Express app, with no process concerns (main.ts listens and handles signals), so tests can run it
+// in-process with app.listen(0). Layout:
+//   /healthz /readyz /metrics        outside auth, at the root and under the base path
+//   {base}/…                         basic auth → same-origin guard → read-only guard → enqueue pages/API → Bull Board
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import type { HookContext, IServerAdapter } from '@bull-board/api/typings/app';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Queue } from 'bullmq';
+import express, { Router, type Express } from 'express';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { z } from 'zod';
+import { InvalidPayloadError, KIND_NAMES, getKind, isKindName, openQueue, parsePayload, type KindName } from '../../queues/index.js';
+import type { Config } from '../config.js';
+import { postgresCheck, redisCheck, workersCheck, type Check } from '../health/checks.js';
+import { healthRouter } from '../health/routes.js';
+import type { Logger } from '../logger.js';
+import type { FleetMetrics } from '../metrics.js';
+import { basicAuth, decideAuth } from './auth.js';
+import { enqueueRouter } from './enqueue.js';
+import { joinPath } from './html.js';
+import { sameOriginOnly } from './same-origin.js';
+
+export interface BoardDeps {
+  config: Config;
+  log: Logger;
+  /** Command connection for the board's queues; it should fail commands fast rather than queue them (see main.ts). */
+  redis: Redis;
+  pool: pg.Pool;
+  metrics: FleetMetrics;
+  /** When the workers run in the same process (npm start), readiness includes them. */
+  workers?: { isRunning(): boolean; isDraining(): boolean };
+}
+
+export interface BoardApp {
+  app: Express;
+  queues: ReadonlyMap<KindName, Queue>;
+  /** From now on /readyz answers 503 (shutdown has begun). */
+  startDraining(): void;
+  /** Closes the queues (not the connections it was given). */
+  close(): Promise<void>;
+}
+
+export class BoardAuthError extends Error {
+  override name = 'BoardAuthError';
+}
+
+/** Bull Board answers 405 to writes on a read-only queue; queue-wide actions (pause all…) are refused the same way. */
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function createBoardApp(deps: BoardDeps): BoardApp {
+  const { config, log } = deps;
+  const auth = decideAuth(config);
+  if (auth.mode === 'refuse') throw new BoardAuthError(auth.message);
+  const base = config.board.basePath;
+
+  const queues = new Map<KindName, Queue>();
+  for (const name of KIND_NAMES) {
+    const queue = openQueue(getKind(name), deps.redis, config.queuePrefix);
+    queue.on('error', (err) => log.error({ queue: name, err: err.message }, 'queue error'));
+    queues.set(name, queue);
+  }
+  deps.metrics.watch({ queues: [...queues.values()], pool: deps.pool });
+
+  let draining = false;
+  const checks: Record<string, Check> = { redis: redisCheck(deps.redis), postgres: postgresCheck(deps.pool) };
+  if (deps.workers) checks.workers = workersCheck(deps.workers);
+  const health = healthRouter({
+    checks,
+    isDraining: () => draining || (deps.workers?.isDraining() ?? false),
+    metrics: deps.metrics,
+    metricsToken: config.board.metricsToken,
+    log: log.child({ component: 'health' }),
+  });
+
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(base === '/' ? '' : base);
+  createBullBoard({
+    queues: [...queues.entries()].map(
+      ([name, queue]) =>
+        new BullMQAdapter(queue, {
+          readOnlyMode: config.board.readOnly,
+          allowRetries: !config.board.readOnly,
+          description: describeKind(name),
+          // Bull Board's own "Add job" dialog validates against this, and the hook below applies the zod schema.
+          jobDataSchema: z.toJSONSchema(getKind(name).schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+        }),
+    ),
+    // @bull-board/express 9.10.1 nests its own @bull-board/api 9.10.1 whose private fields make the types differ
+    // from the top-level 9.10.2; the runtime contract is the same.
+    serverAdapter: serverAdapter as unknown as IServerAdapter,
+    options: {
+      uiConfig: {
+        boardTitle: config.board.title,
+        environment: environmentBadge(config.board.environment),
+        miscLinks: [
+          { text: 'Enqueue a job', url: joinPath(base, 'enqueue') },
+          { text: 'Readiness', url: joinPath(base, 'readyz') },
+          { text: 'Metrics', url: joinPath(base, 'metrics') },
+        ],
+        hideDocsLink: true,
+        jobDetails: { defaultTab: 'Error' },
+      },
+      handlerHooks: { before: validateBullBoardAdd },
+    },
+  });
+
+  const board = Router();
+  board.use((_req, res, next) => {
+    // The write buttons must not be clickable from inside someone else's frame (clickjacking).
+    res.set({ 'X-Frame-Options': 'DENY', 'Content-Security-Policy': "frame-ancestors 'none'", 'Referrer-Policy': 'same-origin' });
+    next();
+  });
+  if (auth.mode === 'basic') board.use(basicAuth(auth.username, auth.password, config.board.title));
+  board.use(sameOriginOnly());
+  if (config.board.readOnly) {
+    board.use('/api', (req, res, next) => {
+      if (!WRITE_METHODS.has(req.method)) return next();
+      res.status(405).set('Allow', 'GET, HEAD').json({ error: 'the board is read-only (BOARD_READ_ONLY=true)' });
+    });
+  }
+  board.use(enqueueRouter({ queues, basePath: base, readOnly: config.board.readOnly, title: config.board.title, log }));
+  board.use(serverAdapter.getRouter() as Router);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(health);
+  if (base !== '/') app.use(base, health);
+  app.use(base, board);
+  app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    // Body-parser errors (malformed JSON, too large) carry their status; anything else is ours.
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) log.error({ err: err.message }, 'board request failed');
+    res.status(status).json({ error: status === 500 ? 'internal error; see the board logs' : err.message });
+  });
+
+  return {
+    app,
+    queues,
+    startDraining: () => {
+      draining = true;
+    },
+    close: async () => {
+      await Promise.all([...queues.values()].map((q) => q.close()));
+    },
+  };
+}
+
+/** Bull Board's "Add job" goes through the same schema (and deterministic job id) as every other producer. */
+async function validateBullBoardAdd(ctx: HookContext) {
+  if (ctx.method !== 'post' || ctx.route !== '/api/queues/:queueName/add') return;
+  const queueName = String(ctx.request.params.queueName);
+  if (!isKindName(queueName)) return;
+  const kind = getKind(queueName);
+  const body = (ctx.request.body ?? {}) as { data?: unknown; options?: Record<string, unknown> };
+  try {
+    body.data = parsePayload(kind, body.data ?? {});
+  } catch (err) {
+    if (err instanceof InvalidPayloadError) return { allow: false, status: 400 as const, message: err.message };
+    throw err;
+  }
+  const jobId = kind.jobId?.(body.data);
+  if (jobId && !body.options?.jobId) body.options = { ...body.options, jobId };
+  return { allow: true };
+}
+
+function describeKind(name: KindName): string {
+  const kind = getKind(name);
+  return `${name}: ${kind.defaultJobOptions.attempts ?? 1} attempts${kind.globalConcurrency ? `, at most ${kind.globalConcurrency} at a time fleet-wide` : ''}`;
+}
+
+/** Production in red, staging in amber, anything else in green: the colour says how careful to be. */
+export function environmentBadge(environment: string): { label: string; color: string; textColor: string } {
+  const env = environment.toLowerCase();
+  if (env.startsWith('prod')) return { label: environment, color: '#b42318', textColor: '#ffffff' };
+  if (env.startsWith('stag') || env.startsWith('pre')) return { label: environment, color: '#b54708', textColor: '#ffffff' };
+  return { label: environment, color: '#067647', textColor: '#ffffff' };
+}

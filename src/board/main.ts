@@ -1,0 +1,31 @@
+// The board process (npm run board; node dist/src/board/main.js in containers).
+import { loadConfigOrExit } from '../config.js';
+import { errorMessage } from '../errors.js';
+import { openFleet } from '../fleet.js';
+import { createLogger } from '../logger.js';
+import { FleetMetrics } from '../metrics.js';
+import { installShutdown } from '../shutdown.js';
+import { decideAuth } from './auth.js';
+import { startBoard } from './start.js';
+
+const config = loadConfigOrExit();
+const log = createLogger(config.logLevel, { role: 'board' });
+
+// Refuse before opening anything: a board open to the internet is worse than no board.
+const auth = decideAuth(config);
+if (auth.mode === 'refuse') {
+  process.stderr.write(`bill-fleet: refusing to start the board: ${auth.message}\n`);
+  process.exit(2);
+}
+
+try {
+  const fleet = await openFleet(config, log, { billStore: false });
+  const board = await startBoard({ fleet, metrics: new FleetMetrics() });
+  installShutdown(log, [
+    { name: 'board', close: () => board.close() },
+    { name: 'connections', close: () => fleet.close() },
+  ]);
+} catch (err) {
+  log.fatal({ err: errorMessage(err) }, 'board failed to start');
+  process.exit(1);
+}

@@ -1,0 +1,103 @@
+// Starts the board on an open fleet: used by src/board/main.ts (npm run board) and scripts/start.ts (npm start).
+import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
+import { syncSchedules } from '../../queues/schedules.js';
+import type { Config } from '../config.js';
+import { errorMessage } from '../errors.js';
+import type { FleetDeps } from '../fleet.js';
+import { closeServer, listening, serverUrl } from '../health/server.js';
+import type { Logger } from '../logger.js';
+import type { FleetMetrics } from '../metrics.js';
+import { migrations } from '../migrations.js';
+import { attachRedisErrorLogging, redisOptions } from '../redis.js';
+import { createBoardApp, type BoardApp, type BoardDeps } from './app.js';
+import { decideAuth } from './auth.js';
+import { observeJobDurations } from './job-durations.js';
+
+export const BOARD_DEFAULT_PORT = 3000;
+
+export interface RunningBoard {
+  board: BoardApp;
+  server: Server;
+  url: string;
+  /** Stop serving: /readyz turns 503, then the server, the event listeners and the board's connection close. */
+  close(): Promise<void>;
+}
+
+export interface StartBoardOptions {
+  fleet: Pick<FleetDeps, 'config' | 'log' | 'redis' | 'pool'>;
+  metrics: FleetMetrics;
+  workers?: BoardDeps['workers'];
+}
+
+export async function startBoard({ fleet, metrics, workers }: StartBoardOptions): Promise<RunningBoard> {
+  const { config, log } = fleet;
+  announceAuth(config, log);
+  await checkMigrations(fleet, log);
+  if (config.board.syncSchedulesOnStart) {
+    try {
+      const report = await syncSchedules(fleet.redis, config.queuePrefix, config, log);
+      log.info({ ...report }, 'job schedulers synced');
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'could not sync the job schedulers; run npm run schedules once Redis is healthy');
+    }
+  }
+
+  // The board's queue connection reconnects forever but fails a command after one retry instead of queueing it
+  // for the length of an outage: a browser or script gets an error rather than a hung request.
+  const redis = new Redis(config.redisUrl, { ...redisOptions('worker'), connectionName: 'bill-fleet-board', maxRetriesPerRequest: 1 });
+  attachRedisErrorLogging(redis, log.child({ component: 'redis', role: 'board' }));
+
+  const board = createBoardApp({ config, log, redis, pool: fleet.pool, metrics, workers });
+  const durations = await observeJobDurations(config, board.queues.values(), metrics, log);
+
+  const port = config.port ?? BOARD_DEFAULT_PORT;
+  const server = board.app.listen(port, config.host);
+  try {
+    await listening(server, config.host, port);
+  } catch (err) {
+    await durations.close();
+    await board.close();
+    redis.disconnect();
+    throw err;
+  }
+  const url = serverUrl(server);
+  log.info({ url, basePath: config.board.basePath, readOnly: config.board.readOnly, environment: config.board.environment }, 'board listening');
+
+  return {
+    board,
+    server,
+    url,
+    close: async () => {
+      board.startDraining();
+      await closeServer(server);
+      await durations.close();
+      await board.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+function announceAuth(config: Config, log: Logger): void {
+  const auth = decideAuth(config);
+  if (auth.mode === 'open') {
+    log.warn(
+      { host: config.host, reason: auth.reason },
+      auth.reason === 'disabled'
+        ? 'BOARD AUTH IS DISABLED (BOARD_AUTH_DISABLED=true): anyone who can reach this port can retry, remove and start jobs'
+        : `BOARD HAS NO PASSWORD: serving without authentication because HOST=${config.host} is loopback only`,
+    );
+  }
+}
+
+/** The board never migrates (that is npm run migrate, the pre-deploy step); it says loudly when the schema lags. */
+async function checkMigrations(fleet: Pick<FleetDeps, 'pool'>, log: Logger): Promise<void> {
+  try {
+    const { rows } = await fleet.pool.query<{ id: string }>('SELECT id FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.id));
+    const pending = migrations.map((m) => m.id).filter((id) => !applied.has(id));
+    if (pending.length > 0) log.error({ pending }, 'DATABASE SCHEMA IS BEHIND: run npm run migrate');
+  } catch (err) {
+    log.error({ err: errorMessage(err) }, 'DATABASE SCHEMA NOT FOUND (or PostgreSQL unreachable): run npm run migrate');
+  }
+}
