@@ -43,4 +43,9 @@ export const fetchBills = {
   },
   cacheResults: true,
   globalConcurrency: 1,
+  // Synced by `npm run schedules` (queues/schedules.ts); "off" in the environment removes a scheduler.
+  schedules: (config) => [
+    { id: 'fetch-bills-hourly', pattern: config.schedules.fetchBillsHourly.cron, payload: { limit: config.schedules.fetchBillsHourly.limit } },
+    { id: 'fetch-bills-daily', pattern: config.schedules.fetchBillsDaily.cron, payload: { limit: config.schedules.fetchBillsDaily.limit } },
+  ],
 } satisfies JobKind<typeof fetchBillsPayload>;

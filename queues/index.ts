@@ -5,11 +5,13 @@ import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import { backfillSession } from './backfill-session.js';
 import { fetchBills } from './fetch-bills.js';
+import { monitor } from './monitor.js';
 import type { JobKind } from './job-kind.js';
 
 export const jobKinds = {
   'fetch-bills': fetchBills,
   'backfill-session': backfillSession,
+  monitor,
 } as const satisfies Record<string, JobKind>;
 
 export type KindName = keyof typeof jobKinds;

@@ -4,10 +4,12 @@ import { jobKinds, type KindName } from '../queues/index.js';
 import type { Processor } from './context.js';
 import { processBackfillSession } from './backfill-session.js';
 import { processFetchBills } from './fetch-bills.js';
+import { processMonitor } from './monitor.js';
 
 type Processors = { [K in KindName]: Processor<z.output<(typeof jobKinds)[K]['schema']>, unknown> };
 
 export const processors: Processors = {
   'fetch-bills': processFetchBills,
   'backfill-session': processBackfillSession,
+  monitor: processMonitor,
 };

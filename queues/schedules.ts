@@ -1,0 +1,153 @@
+// Syncs the schedules the job kinds declare (queues/<kind>.ts `schedules`) to BullMQ job schedulers with stable
+// ids. Used by `npm run schedules` and by the board at start; safe to run from several processes at once.
+//
+// Why not simply upsert everything: in BullMQ 6, upserting a cron scheduler removes its pending job and schedules
+// the *next* occurrence. If the current run is due but has not started (delayed, or waiting behind busy workers),
+// that run is silently dropped. So an unchanged scheduler is left alone, and a changed one whose due run gets
+// dropped by the upsert gets a one-off catch-up job instead.
+import { Queue, type Job, type JobSchedulerJson } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { isDeepStrictEqual } from 'node:util';
+import type { Config } from '../src/config.js';
+import type { Logger } from '../src/logger.js';
+import { jobKinds, openQueue, parsePayload, type KindName } from './index.js';
+import type { JobKind } from './job-kind.js';
+
+/** Every schedule runs in UTC, whatever the server's time zone. */
+export const SCHEDULE_TZ = 'UTC';
+
+/** A declared schedule resolved against the configuration: what its scheduler should look like. */
+export interface ResolvedSchedule {
+  id: string;
+  queue: KindName;
+  /** Cron pattern, or "off" (the scheduler must not exist). */
+  pattern: string;
+  tz: string;
+  /** The payload after its schema's defaults: what every scheduled job gets as data. */
+  data: Record<string, unknown>;
+}
+
+export interface SyncReport {
+  created: string[];
+  updated: string[];
+  removed: string[];
+  unchanged: string[];
+  /** Runs that were due and not yet started when their scheduler changed, re-added as one-off jobs. */
+  caughtUp: Array<{ id: string; jobId: string; dueAt: string }>;
+}
+
+/** Every schedule the registered kinds declare under this configuration ("off" ones included). */
+export function declaredSchedules(config: Config): ResolvedSchedule[] {
+  const out: ResolvedSchedule[] = [];
+  const seen = new Set<string>();
+  for (const [name, kind] of Object.entries(jobKinds) as Array<[KindName, JobKind]>) {
+    for (const d of kind.schedules?.(config) ?? []) {
+      if (seen.has(d.id)) throw new Error(`schedule id "${d.id}" is declared twice (ids must be unique across queues)`);
+      seen.add(d.id);
+      // A schedule whose payload its own schema refuses would fail every tick: refuse it at sync time instead.
+      const data = parsePayload(kind, d.payload) as Record<string, unknown>;
+      out.push({ id: d.id, queue: name, pattern: d.pattern.trim(), tz: SCHEDULE_TZ, data });
+    }
+  }
+  return out;
+}
+
+export function isOff(s: Pick<ResolvedSchedule, 'pattern'>): boolean {
+  return s.pattern === 'off';
+}
+
+/** The job options scheduled jobs get: the kind's defaults (attempts, backoff, retention). */
+function templateOpts(kind: JobKind): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(kind.defaultJobOptions)) as Record<string, unknown>;
+}
+
+/** True when the stored scheduler already has this pattern, time zone, job name, data and job options. */
+export function schedulerMatches(stored: JobSchedulerJson, wanted: ResolvedSchedule, kind: JobKind): boolean {
+  return (
+    stored.pattern === wanted.pattern &&
+    stored.tz === wanted.tz &&
+    stored.every === undefined &&
+    stored.name === kind.name &&
+    isDeepStrictEqual(stored.template?.data ?? {}, wanted.data) &&
+    isDeepStrictEqual(JSON.parse(JSON.stringify(stored.template?.opts ?? {})), templateOpts(kind))
+  );
+}
+
+/** The job id BullMQ gives a scheduler's run due at `millis`. */
+export function scheduledJobId(schedulerId: string, millis: number): string {
+  return `repeat:${schedulerId}:${millis}`;
+}
+
+/** The one-off job that stands in for a run a scheduler change dropped (deterministic: N syncs add it once). */
+export function catchUpJobId(schedulerId: string, millis: number): string {
+  return `catchup-${schedulerId}-${millis}`;
+}
+
+const PENDING_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
+
+/** The scheduler's current job, if it is due (its time has come) and has not started. */
+async function duePendingRun(queue: Queue, stored: JobSchedulerJson, now: number): Promise<Job | undefined> {
+  if (stored.next === undefined || stored.next === null || stored.next > now) return undefined;
+  const job = await queue.getJob(scheduledJobId(stored.key, stored.next));
+  if (!job) return undefined;
+  return PENDING_STATES.has(await job.getState()) ? job : undefined;
+}
+
+/**
+ * Makes the job schedulers in Redis match the declarations: creates missing ones, updates changed ones, removes
+ * ones that are "off" or no longer declared, and leaves unchanged ones untouched (see the note at the top).
+ * `connection` is shared and stays open.
+ */
+export async function syncSchedules(connection: Redis, prefix: string, config: Config, log: Logger): Promise<SyncReport> {
+  const report: SyncReport = { created: [], updated: [], removed: [], unchanged: [], caughtUp: [] };
+  const declared = declaredSchedules(config); // throws before touching Redis if a declaration is invalid
+  const slog = log.child({ component: 'schedules' });
+
+  for (const [name, kind] of Object.entries(jobKinds) as Array<[KindName, JobKind]>) {
+    const queue = openQueue(kind, connection, prefix);
+    queue.on('error', (err) => slog.error({ queue: name, err: err.message }, 'queue error'));
+    try {
+      const wanted = declared.filter((s) => s.queue === name);
+      const activeIds = new Set(wanted.filter((s) => !isOff(s)).map((s) => s.id));
+
+      // Remove schedulers that are off or that no code declares any more (renamed, deleted).
+      for (const existing of await queue.getJobSchedulers()) {
+        if (activeIds.has(existing.key)) continue;
+        if (await queue.removeJobScheduler(existing.key)) {
+          report.removed.push(existing.key);
+          slog.info({ scheduler: existing.key, queue: name }, 'job scheduler removed (off or no longer declared)');
+        }
+      }
+
+      for (const s of wanted.filter((w) => !isOff(w))) {
+        const stored = await queue.getJobScheduler(s.id);
+        if (stored && schedulerMatches(stored, s, kind)) {
+          report.unchanged.push(s.id);
+          continue;
+        }
+        const now = Date.now();
+        const due = stored ? await duePendingRun(queue, stored, now) : undefined;
+        // startDate records when this definition took effect: the monitor does not expect runs before it.
+        const job = await queue.upsertJobScheduler(
+          s.id,
+          { pattern: s.pattern, tz: s.tz, startDate: now },
+          { name: kind.name, data: s.data, opts: templateOpts(kind) },
+        );
+        (stored ? report.updated : report.created).push(s.id);
+        slog.info({ scheduler: s.id, queue: name, pattern: s.pattern, tz: s.tz, data: s.data, nextJobId: job?.id }, stored ? 'job scheduler updated' : 'job scheduler created');
+
+        // The upsert removed the due run (if a worker took it first, it still exists and nothing was lost).
+        if (due && stored?.next != null && !(await queue.getJob(due.id!))) {
+          const jobId = catchUpJobId(s.id, stored.next);
+          await queue.add(kind.name, s.data, { ...templateOpts(kind), jobId });
+          const dueAt = new Date(stored.next).toISOString();
+          report.caughtUp.push({ id: s.id, jobId, dueAt });
+          slog.warn({ scheduler: s.id, jobId, dueAt }, 'the scheduler changed while its run was due and not started: re-added that run as a one-off job');
+        }
+      }
+    } finally {
+      await queue.close();
+    }
+  }
+  return report;
+}

@@ -1,0 +1,109 @@
+// Alert rules over the fleet's health (thresholds from the environment, ALERT_*), the alert message, and raising
+// alerts: always a log line at error level with the numbers, plus a webhook POST when ALERT_WEBHOOK_URL is set.
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { FleetStats } from './fleet-stats.js';
+import { postWebhook, type WebhookMessage, type WebhookResult } from './webhook.js';
+
+export type AlertCode = 'success_rate' | 'no_recent_success' | 'failed_jobs' | 'waiting_age' | 'scheduled_run' | 'dead_letter';
+
+export interface Alert {
+  code: AlertCode;
+  /** One line an operator can act on, with the numbers. */
+  message: string;
+  value?: number | string | null;
+  threshold?: number;
+}
+
+export type AlertThresholds = Pick<Config['alerts'], 'minSuccessRatePercent' | 'maxHoursSinceSuccess' | 'maxFailedJobs' | 'maxWaitingAgeMinutes'>;
+
+export function evaluateAlerts(stats: FleetStats, t: AlertThresholds): Alert[] {
+  const alerts: Alert[] = [];
+  const window = `the last ${stats.hours_back} h`;
+
+  // With no runs at all the rate means nothing; "no successful fetch" below covers that case.
+  if (stats.total_operations > 0 && stats.success_rate < t.minSuccessRatePercent) {
+    alerts.push({
+      code: 'success_rate',
+      value: stats.success_rate,
+      threshold: t.minSuccessRatePercent,
+      message: `success rate ${stats.success_rate}% over ${window} is below ${t.minSuccessRatePercent}%: ${stats.successful} of ${stats.total_operations} runs succeeded, ${stats.partial} partial, ${stats.failed} failed`,
+    });
+  }
+
+  if (stats.hours_since_success === null || stats.hours_since_success > t.maxHoursSinceSuccess) {
+    alerts.push({
+      code: 'no_recent_success',
+      value: stats.hours_since_success,
+      threshold: t.maxHoursSinceSuccess,
+      message:
+        stats.last_success_at === null
+          ? `no successful fetch on record (threshold ${t.maxHoursSinceSuccess} h)`
+          : `no successful fetch for ${stats.hours_since_success} h (last at ${stats.last_success_at}; threshold ${t.maxHoursSinceSuccess} h)`,
+    });
+  }
+
+  const failedQueues = stats.queues.filter((q) => q.failed_in_window > 0);
+  const failed = failedQueues.reduce((n, q) => n + q.failed_in_window, 0);
+  if (failed > t.maxFailedJobs) {
+    alerts.push({
+      code: 'failed_jobs',
+      value: failed,
+      threshold: t.maxFailedJobs,
+      message: `${failed} job(s) failed for good over ${window} (threshold ${t.maxFailedJobs}): ${failedQueues.map((q) => `${q.queue} ${q.failed_in_window}`).join(', ')}`,
+    });
+  }
+
+  for (const q of stats.queues) {
+    const age = q.oldest_waiting_age_seconds;
+    if (age !== null && age > t.maxWaitingAgeMinutes * 60) {
+      alerts.push({
+        code: 'waiting_age',
+        value: Math.round(age / 60),
+        threshold: t.maxWaitingAgeMinutes,
+        message: `queue ${q.queue}: the oldest waiting job (${q.oldest_waiting_job_id}) has waited ${Math.round(age / 60)} min (threshold ${t.maxWaitingAgeMinutes} min; ${q.waiting} waiting, ${q.active} active${q.paused ? ', queue PAUSED' : ''})`,
+      });
+    }
+  }
+
+  for (const s of stats.schedules) {
+    if (s.state === 'missed' || s.state === 'late' || s.state === 'not-registered') {
+      alerts.push({ code: 'scheduled_run', value: s.state, message: s.problem ?? `scheduler ${s.id}: ${s.state}` });
+    }
+  }
+  return alerts;
+}
+
+export interface AlertContext {
+  title: string;
+  environment: string;
+  /** What raised the alerts, e.g. "monitor job 1234". */
+  source: string;
+}
+
+export function alertMessage(alerts: Alert[], ctx: AlertContext): WebhookMessage {
+  const heading = `:rotating_light: ${ctx.title} (${ctx.environment}): ${alerts.length} alert${alerts.length === 1 ? '' : 's'}`;
+  const lines = alerts.map((a) => `• ${a.message}`);
+  return {
+    text: [heading, ...lines, `(from ${ctx.source})`].join('\n'),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `*${heading}*` } },
+      { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `from ${ctx.source}` }] },
+    ],
+  };
+}
+
+/** none: nothing to raise; not-configured: logged only (no ALERT_WEBHOOK_URL); sent / failed: the webhook POST. */
+export type AlertDelivery = 'none' | 'not-configured' | 'sent' | 'failed';
+
+/** Logs each alert at error level and, if a webhook is configured, posts them as one message. Never throws. */
+export async function raiseAlerts(alerts: Alert[], config: Config, log: Logger, source: string): Promise<{ delivery: AlertDelivery; webhook?: WebhookResult }> {
+  if (alerts.length === 0) return { delivery: 'none' };
+  for (const a of alerts) log.error({ alert: a.code, value: a.value, threshold: a.threshold, source }, `ALERT: ${a.message}`);
+  const url = config.alerts.webhookUrl;
+  if (!url) return { delivery: 'not-configured' };
+  const message = alertMessage(alerts, { title: config.board.title, environment: config.board.environment, source });
+  const webhook = await postWebhook(url, message, { timeoutMs: config.alerts.webhookTimeoutMs, log: log.child({ component: 'alert-webhook' }) });
+  return { delivery: webhook.ok ? 'sent' : 'failed', webhook };
+}
