@@ -2,7 +2,9 @@
 import { KIND_NAMES, isKindName } from '../queues/index.js';
 import { loadConfigOrExit } from '../src/config.js';
 import { openFleet } from '../src/fleet.js';
+import { startWorkerHealthServer } from '../src/health/server.js';
 import { createLogger } from '../src/logger.js';
+import { FleetMetrics } from '../src/metrics.js';
 import { installShutdown } from '../src/shutdown.js';
 import { startWorkers } from './worker-host.js';
 
@@ -16,16 +18,20 @@ if (unknown.length > 0) {
 }
 
 try {
-  const fleet = await openFleet(config, log);
+  const metrics = new FleetMetrics();
+  const fleet = await openFleet(config, log, { onUpstreamResponse: metrics.observeUpstream });
   const host = await startWorkers(fleet, {
     kinds: config.worker.queues.filter(isKindName),
     concurrency: config.worker.concurrency,
     drainMs: config.worker.drainMs,
     workerOptions: { lockDuration: config.worker.lockDurationMs, stalledInterval: config.worker.stalledIntervalMs },
   });
+  // /healthz, /readyz, /metrics on PORT (default 3001); closed last so /readyz answers 503 during the drain.
+  const health = await startWorkerHealthServer({ fleet, workers: host, metrics });
   installShutdown(log, [
     { name: 'workers', close: () => host.close() },
     { name: 'connections', close: () => fleet.close() },
+    { name: 'health server', close: () => health.close() },
   ]);
 } catch (err) {
   log.fatal({ err: (err as Error).message }, 'worker failed to start');

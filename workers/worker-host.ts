@@ -6,6 +6,7 @@ import { getKind, type KindName } from '../queues/index.js';
 import type { FleetDeps } from '../src/fleet.js';
 import { createRedis } from '../src/redis.js';
 import { errorMessage } from '../src/errors.js';
+import { watchDeadLetters } from './dead-letter.js';
 import { processors } from './registry.js';
 import { bullProcessor } from './run-job.js';
 import type { Processor } from './context.js';
@@ -55,6 +56,7 @@ export async function startWorkers(deps: FleetDeps, options: WorkerHostOptions):
     const wlog = log.child({ queue: kind.name });
     worker.on('error', (err) => wlog.error({ err: errorMessage(err) }, 'worker error'));
     worker.on('stalled', (jobId) => wlog.warn({ jobId }, 'job stalled (its worker died or blocked); it will be retried'));
+    watchDeadLetters(worker, deps); // one alert per job that fails for good
     workers.push(worker);
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
