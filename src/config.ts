@@ -58,7 +58,12 @@ export const envSchema = z
       .regex(/^[A-Za-z0-9_{}.-]+$/, { error: 'must be letters, digits, _ . - (and {} for a Redis Cluster hash tag)' })
       .default('bill-fleet'),
     BILL_STORE: z.enum(['postgres', 'mongodb'], { error: 'must be "postgres" or "mongodb"' }).default('postgres'),
-    MONGODB_URL: url(['mongodb:', 'mongodb+srv:'], 'a mongodb:// or mongodb+srv:// URL').optional(),
+    // Not url(): a replica-set URL lists several hosts (mongodb://h1:27017,h2:27017/?replicaSet=rs0), which
+    // WHATWG URL rejects. The driver checks the rest when it connects.
+    MONGODB_URL: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\/([^@/?#]*@)?[^@/?#]+/, { error: 'must be a mongodb:// or mongodb+srv:// URL with a host' })
+      .optional(),
     MONGODB_DATABASE: z.string().min(1).default('bill_fleet'),
 
     // Upstreams
@@ -123,14 +128,21 @@ export const envSchema = z
     ALERT_MAX_FAILED_JOBS: int(0, 0, 1_000_000),
     ALERT_MAX_WAITING_AGE_MINUTES: int(60, 1, 24 * 60 * 30),
   })
+  .superRefine(
+    (env, ctx) => {
+      if (env.BILL_STORE === 'mongodb' && !env.MONGODB_URL) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MONGODB_URL'],
+          message: 'is required when BILL_STORE=mongodb (for example mongodb://127.0.0.1:27017)',
+        });
+      }
+    },
+    // zod skips refinements once any variable failed; this one runs anyway (unless BILL_STORE or MONGODB_URL itself
+    // failed), so a missing MONGODB_URL is reported together with every other problem.
+    { when: (payload) => !payload.issues.some((issue) => ['BILL_STORE', 'MONGODB_URL'].includes(String(issue.path?.[0]))) },
+  )
   .superRefine((env, ctx) => {
-    if (env.BILL_STORE === 'mongodb' && !env.MONGODB_URL) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['MONGODB_URL'],
-        message: 'is required when BILL_STORE=mongodb (for example mongodb://127.0.0.1:27017)',
-      });
-    }
     if ((env.BOARD_USERNAME === undefined) !== (env.BOARD_PASSWORD === undefined)) {
       ctx.addIssue({
         code: 'custom',
