@@ -36,6 +36,10 @@ const cron = (fallback: string) =>
     .regex(CRON_OR_OFF, { error: 'must be a cron pattern with 5 or 6 fields (UTC), or "off"' })
     .default(fallback);
 
+/** Railway sends SIGKILL this many seconds after SIGTERM; the drain stops this many seconds
+ * earlier, leaving time to cancel the jobs in flight (2 s) and close connections. */
+const DRAIN_MARGIN_SECONDS = 5;
+
 /** Variables whose values must never be printed, not even in a validation error. */
 export const SECRET_VARIABLES = new Set([
   'REDIS_URL',
@@ -143,6 +147,15 @@ export const envSchema = z
     { when: (payload) => !payload.issues.some((issue) => ['BILL_STORE', 'MONGODB_URL'].includes(String(issue.path?.[0]))) },
   )
   .superRefine((env, ctx) => {
+    const railwayDrain = env.RAILWAY_DEPLOYMENT_DRAINING_SECONDS;
+    if (env.WORKER_DRAIN_SECONDS !== undefined && railwayDrain !== undefined && railwayDrain > 0 && env.WORKER_DRAIN_SECONDS > railwayDrain - DRAIN_MARGIN_SECONDS) {
+      // Railway SIGKILLs RAILWAY_DEPLOYMENT_DRAINING_SECONDS after SIGTERM: a longer drain would be cut mid-job.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_DRAIN_SECONDS'],
+        message: `must be at most RAILWAY_DEPLOYMENT_DRAINING_SECONDS - ${DRAIN_MARGIN_SECONDS} (cancelling and closing need the rest); unset it to derive it`,
+      });
+    }
     if ((env.BOARD_USERNAME === undefined) !== (env.BOARD_PASSWORD === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -213,8 +226,6 @@ export interface Config {
   };
 }
 
-/** Railway sends SIGKILL this many seconds after SIGTERM; keep a margin for closing connections. */
-const DRAIN_MARGIN_SECONDS = 5;
 const DEFAULT_DRAIN_SECONDS = 25;
 
 export function drainMsFrom(env: Pick<Env, 'WORKER_DRAIN_SECONDS' | 'RAILWAY_DEPLOYMENT_DRAINING_SECONDS'>): number {

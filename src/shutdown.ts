@@ -7,7 +7,20 @@ export interface Closer {
   close(): Promise<unknown>;
 }
 
-export function installShutdown(log: Logger, closers: Closer[], exit: (code: number) => void = (c) => process.exit(c)): void {
+export interface ShutdownOptions {
+  /**
+   * Hard limit from the first signal to exit: if the closers have not finished by then the process exits 1 anyway,
+   * so it never outlives the platform's grace period (Railway: RAILWAY_DEPLOYMENT_DRAINING_SECONDS) into a SIGKILL.
+   */
+  deadlineMs?: number;
+}
+
+export function installShutdown(
+  log: Logger,
+  closers: Closer[],
+  exit: (code: number) => void = (c) => process.exit(c),
+  options: ShutdownOptions = {},
+): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -16,7 +29,14 @@ export function installShutdown(log: Logger, closers: Closer[], exit: (code: num
       return;
     }
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ signal, deadlineMs: options.deadlineMs }, 'shutting down');
+    if (options.deadlineMs !== undefined) {
+      const { deadlineMs } = options;
+      setTimeout(() => {
+        log.error({ deadlineMs }, 'shutdown deadline passed: exiting without waiting any longer');
+        exit(1);
+      }, deadlineMs).unref();
+    }
     void (async () => {
       let code = 0;
       for (const c of closers) {

@@ -28,8 +28,37 @@ export interface WorkerHost {
   close(): Promise<void>;
 }
 
-/** After cancelling, jobs get this long to hand themselves back before the workers are closed by force. */
-const FORCE_CLOSE_AFTER_CANCEL_MS = 2_000;
+/** After cancelling, jobs get this long to hand themselves back before the host stops waiting for them. */
+export const FORCE_CLOSE_AFTER_CANCEL_MS = 2_000;
+/** Each worker connection gets this long to QUIT politely before it is dropped. */
+const QUIT_TIMEOUT_MS = 1_000;
+/** Headroom for closing the fleet's shared connections (Redis, pg pool) after the workers stop. */
+const CLOSE_CONNECTIONS_MS = 2_000;
+
+/**
+ * The longest a stopping worker process may take from SIGTERM to exit: drain, cancel, close. With the drain
+ * derived from RAILWAY_DEPLOYMENT_DRAINING_SECONDS (minus 5 s) this ends about a second before Railway's SIGKILL.
+ */
+export function shutdownBudgetMs(drainMs: number): number {
+  return drainMs + FORCE_CLOSE_AFTER_CANCEL_MS + CLOSE_CONNECTIONS_MS;
+}
+
+/** Resolves after `ms` unless cleared; never keeps the process alive on its own. */
+function timer(ms: number): { done: Promise<'timeout'>; clear(): void } {
+  let handle: NodeJS.Timeout | undefined;
+  const done = new Promise<'timeout'>((resolve) => {
+    handle = setTimeout(() => resolve('timeout'), ms);
+    handle.unref();
+  });
+  return { done, clear: () => clearTimeout(handle) };
+}
+
+async function quitWithin(connection: Redis, ms: number): Promise<void> {
+  const t = timer(ms);
+  await Promise.race([connection.quit().catch(() => undefined), t.done]);
+  t.clear();
+  connection.disconnect();
+}
 
 export async function startWorkers(deps: FleetDeps, options: WorkerHostOptions): Promise<WorkerHost> {
   const { config, log } = deps;
@@ -68,23 +97,36 @@ export async function startWorkers(deps: FleetDeps, options: WorkerHostOptions):
   const close = async () => {
     draining = true;
     log.info({ drainMs: options.drainMs }, 'stopping: no new jobs; waiting for the jobs in flight');
-    const closing = Promise.all(workers.map((w) => w.close()));
-    let forceTimer: NodeJS.Timeout | undefined;
-    const cancelTimer = setTimeout(() => {
+    // Worker.close() waits for the jobs in flight and has no timeout of its own. A second close(true) on a worker
+    // that is already closing returns the same pending promise (BullMQ ignores `force` then), so the deadline
+    // cannot be enforced through BullMQ: the host races the close against its own timers instead.
+    const closed = Promise.all(workers.map((w) => w.close())).then(
+      () => 'closed' as const,
+      (err: unknown) => {
+        log.error({ err: errorMessage(err) }, 'error while closing the workers');
+        return 'closed' as const;
+      },
+    );
+    let abandoned = false;
+    const drain = timer(options.drainMs);
+    if ((await Promise.race([closed, drain.done])) === 'timeout') {
+      // Processors see ctx.signal abort; run-job.ts hands each job back to the queue (delayed, no attempt spent)
+      // with its checkpoint, so another replica resumes it.
       log.warn('drain deadline reached: cancelling the jobs in flight (they return to the queue)');
       for (const w of workers) w.cancelAllJobs('worker shutting down');
-      forceTimer = setTimeout(() => {
-        log.error('jobs did not stop after cancellation; closing the workers by force (stalled-job recovery will retry them)');
-        for (const w of workers) void w.close(true);
-      }, FORCE_CLOSE_AFTER_CANCEL_MS);
-    }, options.drainMs);
-    try {
-      await closing;
-    } finally {
-      clearTimeout(cancelTimer);
-      clearTimeout(forceTimer);
-      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+      const grace = timer(FORCE_CLOSE_AFTER_CANCEL_MS);
+      if ((await Promise.race([closed, grace.done])) === 'timeout') {
+        abandoned = true;
+        log.error(
+          { lockDurationMs: options.workerOptions?.lockDuration },
+          'jobs did not stop after cancellation; abandoning them: their locks expire and stalled-job recovery retries them on another replica',
+        );
+      }
+      grace.clear();
     }
+    drain.clear();
+    await Promise.all(connections.map((c) => quitWithin(c, QUIT_TIMEOUT_MS)));
+    if (abandoned) throw new Error('jobs in flight did not stop within the drain deadline');
     log.info('workers stopped');
   };
 
