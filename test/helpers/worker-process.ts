@@ -21,6 +21,11 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Echo the child's output to this process's stderr, prefixed with its name (debugging). */
   echo?: boolean;
+  /**
+   * 'tsx' (default): `node --import tsx <args>`, running the TypeScript sources. 'node': plain `node <args>`, for the
+   * compiled output in dist/ (run `npm run build` first), as the Docker image starts it.
+   */
+  runtime?: 'tsx' | 'node';
 }
 
 export class ChildHandle {
@@ -42,7 +47,8 @@ export class ChildHandle {
   ) {
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
     delete env.NODE_TEST_CONTEXT; // the child is not a test file; this would make it report to our runner
-    this.child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const loader = options.runtime === 'node' ? [] : ['--import', 'tsx'];
+    this.child = spawn(process.execPath, [...loader, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
       this.parseLines(chunk);
@@ -152,16 +158,29 @@ function prefixLines(name: string, chunk: string): string {
  * direct child, so signals reach it). `queues` sets WORKER_QUEUES. Resolve readiness with
  * `await worker.waitForLog('workers running')` (needs LOG_LEVEL info or lower, which this sets unless given).
  */
-export function spawnWorker(env: Record<string, string>, options: { queues?: string[]; name?: string; echo?: boolean } = {}): ChildHandle {
-  return new ChildHandle(options.name ?? 'worker', ['workers/main.ts'], {
+export function spawnWorker(
+  env: Record<string, string>,
+  options: { queues?: string[]; name?: string; echo?: boolean; runtime?: 'tsx' | 'node' } = {},
+): ChildHandle {
+  const entry = options.runtime === 'node' ? compiledPath('workers/main.ts') : 'workers/main.ts';
+  return new ChildHandle(options.name ?? 'worker', [entry], {
     env: { LOG_LEVEL: 'info', ...env, ...(options.queues ? { WORKER_QUEUES: options.queues.join(',') } : {}) },
     echo: options.echo,
+    runtime: options.runtime,
   });
 }
 
-/** Starts a TypeScript script from the repository (e.g. 'scripts/backfill.ts') with arguments. */
-export function spawnScript(script: string, args: string[], env: Record<string, string>, echo = false): ChildHandle {
-  return new ChildHandle(script, [script, ...args], { env, echo });
+/** Where `npm run build` (tsconfig.build.json: rootDir ".", outDir "dist") puts a source file: 'workers/main.ts' → 'dist/workers/main.js'. */
+export function compiledPath(source: string): string {
+  return `dist/${source.replace(/\.ts$/, '.js')}`;
+}
+
+/**
+ * Starts a TypeScript script from the repository (e.g. 'scripts/backfill.ts') with arguments; with runtime 'node',
+ * a compiled one (e.g. compiledPath('scripts/backfill.ts')).
+ */
+export function spawnScript(script: string, args: string[], env: Record<string, string>, echo = false, runtime: 'tsx' | 'node' = 'tsx'): ChildHandle {
+  return new ChildHandle(script, [script, ...args], { env, echo, runtime });
 }
 
 export interface ScriptResult extends ChildExit {
@@ -172,8 +191,8 @@ export interface ScriptResult extends ChildExit {
 }
 
 /** Runs a script to completion and returns its exit and output. */
-export async function runScript(script: string, args: string[], env: Record<string, string>): Promise<ScriptResult> {
-  const handle = spawnScript(script, args, env);
+export async function runScript(script: string, args: string[], env: Record<string, string>, runtime: 'tsx' | 'node' = 'tsx'): Promise<ScriptResult> {
+  const handle = spawnScript(script, args, env, false, runtime);
   const exit = await handle.exited;
   const lines = handle.stdout.split('\n').filter((l) => l.trim() !== '');
   return { ...exit, stdout: handle.stdout, stderr: handle.stderr, lastLine: lines.at(-1) };
