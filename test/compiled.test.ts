@@ -27,6 +27,10 @@ function deployEntryPoints(): Array<{ file: string; path: string }> {
   return files.flatMap((file) => [...read(file).matchAll(/dist\/[\w./-]+\.js/g)].map((m) => ({ file, path: m[0] })));
 }
 
+function jsFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js')).map((f) => join(dir, f));
+}
+
 /** `docker-compose` (Debian's v1) or the `docker compose` plugin, whichever answers; undefined when neither does. */
 function composeCommand(): string[] | undefined {
   for (const cmd of [['docker-compose'], ['docker', 'compose']]) {
@@ -112,6 +116,16 @@ describe('compiled build (node dist/…, no tsx)', () => {
     for (const { file } of entries.filter((e) => e.file.startsWith('railway/'))) {
       const deploy = (JSON.parse(read(file)) as { deploy?: { startCommand?: string } }).deploy;
       assert.match(deploy?.startCommand ?? '', /^node dist\//, `${file} starts node directly`);
+    }
+    // The runtime image has production dependencies only (npm ci --omit=dev): the compiled code imports nothing else.
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    for (const file of build.include.flatMap((dir) => jsFiles(join(REPO_ROOT, 'dist', dir)))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]([^'"./][^'"]*)['"]/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('node:')) continue;
+        const name = spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+        assert.ok(name in pkg.dependencies, `${file.slice(REPO_ROOT.length)} imports ${spec}, which is not a production dependency`);
+      }
     }
     // Every operator script compiles to dist/scripts/.
     for (const script of readdirSync(join(REPO_ROOT, 'scripts')).filter((f) => f.endsWith('.ts'))) {
