@@ -19,7 +19,7 @@ import type { Logger } from '../logger.js';
 import type { FleetMetrics } from '../metrics.js';
 import { basicAuth, decideAuth } from './auth.js';
 import { enqueueRouter } from './enqueue.js';
-import { joinPath } from './html.js';
+import { environmentBadge, joinPath } from './html.js';
 import { sameOriginOnly } from './same-origin.js';
 
 export interface BoardDeps {
@@ -100,7 +100,8 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
           { text: 'Metrics', url: joinPath(base, 'metrics') },
         ],
         hideDocsLink: true,
-        jobDetails: { defaultTab: 'Error' },
+        // No jobDetails.defaultTab: Bull Board already opens a failed job on its Error tab, and a forced default
+        // would open every other job (active, completed) on an empty "No errors recorded" instead of its data.
       },
       handlerHooks: { before: validateBullBoardAdd },
     },
@@ -120,7 +121,9 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
       res.status(405).set('Allow', 'GET, HEAD').json({ error: 'the board is read-only (BOARD_READ_ONLY=true)' });
     });
   }
-  board.use(enqueueRouter({ queues, basePath: base, readOnly: config.board.readOnly, title: config.board.title, log }));
+  board.use(
+    enqueueRouter({ queues, basePath: base, readOnly: config.board.readOnly, title: config.board.title, environment: config.board.environment, log }),
+  );
   board.use(serverAdapter.getRouter() as Router);
 
   const app = express();
@@ -168,12 +171,4 @@ async function validateBullBoardAdd(ctx: HookContext) {
 function describeKind(name: KindName): string {
   const kind = getKind(name);
   return `${name}: ${kind.defaultJobOptions.attempts ?? 1} attempts${kind.globalConcurrency ? `, at most ${kind.globalConcurrency} at a time fleet-wide` : ''}`;
-}
-
-/** Production in red, staging in amber, anything else in green: the colour says how careful to be. */
-export function environmentBadge(environment: string): { label: string; color: string; textColor: string } {
-  const env = environment.toLowerCase();
-  if (env.startsWith('prod')) return { label: environment, color: '#b42318', textColor: '#ffffff' };
-  if (env.startsWith('stag') || env.startsWith('pre')) return { label: environment, color: '#b54708', textColor: '#ffffff' };
-  return { label: environment, color: '#067647', textColor: '#ffffff' };
 }

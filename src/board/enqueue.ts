@@ -7,13 +7,15 @@ import { z } from 'zod';
 import { InvalidPayloadError, enqueue, getKind, isKindName, KIND_NAMES, type KindName } from '../../queues/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { escapeHtml, jobPath, joinPath, pageShell } from './html.js';
+import { environmentStrip, escapeHtml, jobPath, joinPath, pageShell } from './html.js';
 
 export interface EnqueueOptions {
   queues: ReadonlyMap<KindName, Queue>;
   basePath: string;
   readOnly: boolean;
   title: string;
+  /** BOARD_ENVIRONMENT: shown on the form as on Bull Board's pages, so nobody starts a job on the wrong fleet. */
+  environment: string;
   log: Logger;
 }
 
@@ -157,7 +159,8 @@ ${inputs}
   const general = problem && problem.kind === undefined ? `<p class="error" role="alert">${escapeHtml(problem.message)}</p>` : '';
   return pageShell(
     `Enqueue a job · ${opts.title}`,
-    `<p><a href="${escapeHtml(joinPath(opts.basePath, ''))}">← Back to the queues</a></p>
+    `${environmentStrip(opts.environment)}
+<p><a href="${escapeHtml(joinPath(opts.basePath, ''))}">← Back to the queues</a> · ${escapeHtml(opts.title)}</p>
 <h1>Enqueue a job</h1>
 ${banner}${general}
 <p>Fields are checked against the same schema the workers use. Leave a field empty for its default.</p>

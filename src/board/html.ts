@@ -14,6 +14,20 @@ export function jobPath(basePath: string, queue: string, jobId: string): string 
   return joinPath(basePath, `queue/${encodeURIComponent(queue)}/${encodeURIComponent(jobId)}`);
 }
 
+/** Production in red, staging in amber, anything else in green: the colour says how careful to be. */
+export function environmentBadge(environment: string): { label: string; color: string; textColor: string } {
+  const env = environment.toLowerCase();
+  if (env.startsWith('prod')) return { label: environment, color: '#b42318', textColor: '#ffffff' };
+  if (env.startsWith('stag') || env.startsWith('pre')) return { label: environment, color: '#b54708', textColor: '#ffffff' };
+  return { label: environment, color: '#067647', textColor: '#ffffff' };
+}
+
+/** The same environment strip Bull Board shows above its pages, for the board's own pages. */
+export function environmentStrip(environment: string): string {
+  const badge = environmentBadge(environment);
+  return `<div class="env" title="BOARD_ENVIRONMENT" style="background: ${badge.color}; color: ${badge.textColor}">${escapeHtml(badge.label)}</div>`;
+}
+
 export function pageShell(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -30,6 +44,7 @@ export function pageShell(title: string, body: string): string {
   .error { color: #a4161a; font-weight: 600; }
   .note { background: #fff3cd; padding: 0.5rem; }
   small { color: #5b6775; }
+  .env { text-align: center; font-size: 0.85rem; padding: 0.15rem; border-radius: 0 0 6px 6px; margin-top: -2rem; }
 </style>
 </head>
 <body>
