@@ -196,15 +196,20 @@ describe('a second signal during the drain exits at once', () => {
       });
       after(() => closeWorld(w));
 
-      test(`exit 130 without waiting for the job in flight (src/shutdown.ts)`, async (ctx) => {
+      test(`/readyz 503 while draining; the second signal exits 130 without waiting for the job in flight (src/shutdown.ts)`, async (ctx) => {
         const worker = spawnWorker(w.env({ WORKER_DRAIN_SECONDS: '30' }), { queues: ['fetch-bills'] });
         w.workers.push(worker);
+        const { url } = (await worker.waitForLog('health server listening')) as LogLine & { url: string };
         await worker.waitForLog('workers running');
+        assert.equal((await fetch(`${url}/readyz`)).status, 200, 'ready before the signal');
         await enqueue(w.queue, fetchBills, { limit: 50, parliament: 44, session: 1 });
         await w.upstream.waitFor((rs) => rs.some((r) => r.route === 'bills'));
 
         worker.child.kill('SIGTERM');
         await worker.waitForLog('stopping: no new jobs; waiting for the jobs in flight');
+        // Draining (the job in flight holds it for seconds): alive, but no longer ready, so no traffic is routed here.
+        assert.equal((await fetch(`${url}/healthz`)).status, 200, '/healthz while draining');
+        assert.equal((await fetch(`${url}/readyz`)).status, 503, '/readyz answers 503 while draining');
         const exit = await signalAndTime(worker, second);
 
         assert.equal(exit.code, 130, `a second signal exits 130\n${worker.describe()}`);
