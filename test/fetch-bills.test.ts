@@ -186,6 +186,32 @@ describe('fetch-bills', () => {
     assert.equal((await fetchLogRows())[0]!.status, 'partial');
   });
 
+  test('only one fetch-bills run executes at a time across the fleet, even with two worker hosts', async () => {
+    const second = await startFleet(
+      t.config({ OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl, LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl, WORKER_CONCURRENCY: '4' }),
+      t.log,
+    );
+    try {
+      upstream.billsDelayMs = 150;
+      const runs = await Promise.all(
+        [10, 11, 12, 13].map((limit) => fleet.run('fetch-bills', { limit, parliament: 44, session: 1, introducedAfter: '2015-01-01' })),
+      );
+      const spans = runs
+        .map(({ job }) => job.id!)
+        .map(async (id) => (await fleet.queue('fetch-bills').getJob(id))!)
+        .map(async (p) => {
+          const j = await p;
+          return [j.processedOn!, j.finishedOn!] as const;
+        });
+      const intervals = (await Promise.all(spans)).sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < intervals.length; i += 1) {
+        assert.ok(intervals[i]![0] >= intervals[i - 1]![1], `run ${i} started before run ${i - 1} finished`);
+      }
+    } finally {
+      await second.close();
+    }
+  });
+
   test('an invalid payload fails at once, without retries, with the zod message', async () => {
     const queue = fleet.queue('fetch-bills');
     const events = await fleet.events('fetch-bills');

@@ -22,7 +22,8 @@ export async function startFleet(config: Config, log: Logger, kinds: KindName[] 
   const host = await startWorkers(fleet, { kinds, concurrency: config.worker.concurrency, drainMs: config.worker.drainMs });
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   const queues = new Map<string, Queue>();
-  const events = new Map<string, QueueEvents>();
+  // Promises, so that concurrent callers share one QueueEvents instead of each opening (and leaking) their own.
+  const events = new Map<string, Promise<QueueEvents>>();
   const queue = (kind: KindName) => {
     let q = queues.get(kind);
     if (!q) {
@@ -31,11 +32,12 @@ export async function startFleet(config: Config, log: Logger, kinds: KindName[] 
     }
     return q;
   };
-  const eventsFor = async (kind: KindName) => {
+  const eventsFor = (kind: KindName) => {
     let e = events.get(kind);
     if (!e) {
-      e = new QueueEvents(kind, { connection: { url: config.redisUrl, maxRetriesPerRequest: null }, prefix: config.queuePrefix });
-      await e.waitUntilReady();
+      const created = new QueueEvents(kind, { connection: { url: config.redisUrl, maxRetriesPerRequest: null }, prefix: config.queuePrefix });
+      created.on('error', (err) => log.error({ queue: kind, err: err.message }, 'queue events error'));
+      e = created.waitUntilReady().then(() => created);
       events.set(kind, e);
     }
     return e;
@@ -53,7 +55,7 @@ export async function startFleet(config: Config, log: Logger, kinds: KindName[] 
     },
     async close() {
       await host.close();
-      for (const e of events.values()) await e.close();
+      for (const e of events.values()) await (await e).close();
       for (const q of queues.values()) await q.close();
       await connection.quit();
       await fleet.close();
