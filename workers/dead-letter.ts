@@ -16,8 +16,12 @@ export function isFinalFailure(job: Job, err: Error): boolean {
   return unrecoverable || job.attemptsMade >= (job.opts.attempts ?? 1);
 }
 
-export function alertedKey(prefix: string, queue: string, jobId: string): string {
-  return fleetKey(prefix, 'alerted', queue, jobId);
+/**
+ * One marker per job instance: the id plus its creation time, because ids start again at 1 when a queue is
+ * obliterated (Bull Board's "clean"/obliterate, tests), and a reused id must not inherit an old job's marker.
+ */
+export function alertedKey(prefix: string, queue: string, jobId: string, createdAt: number): string {
+  return fleetKey(prefix, 'alerted', queue, jobId, String(createdAt));
 }
 
 /**
@@ -32,7 +36,7 @@ export function watchDeadLetters(worker: Worker, deps: FleetDeps): () => Promise
     if (!job?.id || !isFinalFailure(job, err)) return;
     const jobId = job.id;
     const p = (async () => {
-      const claimed = await deps.redis.set(alertedKey(deps.config.queuePrefix, worker.name, jobId), new Date().toISOString(), 'EX', ALERTED_TTL_SECONDS, 'NX');
+      const claimed = await deps.redis.set(alertedKey(deps.config.queuePrefix, worker.name, jobId, job.timestamp), new Date().toISOString(), 'EX', ALERTED_TTL_SECONDS, 'NX');
       if (claimed !== 'OK') return; // already alerted (another replica, or an earlier failure of the same job)
       const attempts = `${job.attemptsMade} of ${job.opts.attempts ?? 1} attempt(s)`;
       await raiseAlerts(
