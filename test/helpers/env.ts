@@ -52,6 +52,8 @@ export async function createTestEnv(
     REDIS_URL,
     DATABASE_URL: databaseUrl,
     QUEUE_PREFIX: prefix,
+    // Child workers/boards listen on an ephemeral port: fixed ones collide with other processes on the machine.
+    PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     UPSTREAM_RATE_LIMIT_PER_SECOND: '0',
     HTTP_RETRY_MIN_MS: '20',
