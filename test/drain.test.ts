@@ -76,7 +76,7 @@ const msgIs = (msg: string) => (l: LogLine) => l.msg === msg;
 
 describe('SIGTERM mid-backfill with a 3 s budget (RAILWAY_DEPLOYMENT_DRAINING_SECONDS=3)', () => {
   const PAGE = 50;
-  const BILLS = 500; // ten pages of 300 ms each: the run cannot finish inside the drain
+  const BILLS = 800; // 16 pages of 300 ms each: uncancelled, the run would outlast the whole budget
   const SIGNAL_DURING_PAGE = 3;
   const BUDGET_MS = 3_000; // Railway sends SIGKILL this long after SIGTERM
   let w: World;
