@@ -194,6 +194,8 @@ export interface Config {
     concurrency: number;
     /** How long a stopping worker lets its jobs in flight finish before cancelling them. */
     drainMs: number;
+    /** When the platform SIGKILLs after SIGTERM (RAILWAY_DEPLOYMENT_DRAINING_SECONDS), if known. */
+    killAfterMs: number | undefined;
     /** A job whose worker stops renewing its lock (killed, frozen) is recovered after about this long. */
     lockDurationMs: number;
     /** How often each worker looks for stalled jobs (locks that expired) and moves them back to wait. */
@@ -284,6 +286,7 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       queues: env.WORKER_QUEUES,
       concurrency: env.WORKER_CONCURRENCY,
       drainMs: drainMsFrom(env),
+      killAfterMs: env.RAILWAY_DEPLOYMENT_DRAINING_SECONDS ? env.RAILWAY_DEPLOYMENT_DRAINING_SECONDS * 1000 : undefined,
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
     },

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { ConfigError, ENV_VARIABLES, loadConfig } from '../src/config.js';
+import { shutdownDeadlineMs } from '../workers/worker-host.js';
 
 const root = new URL('../', import.meta.url);
 
@@ -76,5 +77,16 @@ describe('configuration', () => {
     assert.match(r.stderr, /WORKER_CONCURRENCY: must be a whole number from 1 to 500/);
     assert.match(r.stderr, /DATABASE_URL: must be a postgres:\/\/ URL/);
     assert.doesNotMatch(r.stderr, /hunter2/);
+  });
+
+  test("the worker's drain and last-resort exit fit inside Railway's draining window", () => {
+    const at = (env: Record<string, string>) => {
+      const { worker } = loadConfig(env);
+      return [worker.drainMs, shutdownDeadlineMs(worker.drainMs, worker.killAfterMs)];
+    };
+    assert.deepEqual(at({}), [25_000, 29_000], 'no platform window: the default drain plus cancel and close');
+    assert.deepEqual(at({ RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '60' }), [55_000, 59_000]);
+    // A very short window: the drain floor is 1 s, and the hard exit still comes before the SIGKILL.
+    assert.deepEqual(at({ RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '3' }), [1_000, 2_500]);
   });
 });

@@ -6,7 +6,7 @@ import { startWorkerHealthServer } from '../src/health/server.js';
 import { createLogger } from '../src/logger.js';
 import { FleetMetrics } from '../src/metrics.js';
 import { installShutdown } from '../src/shutdown.js';
-import { shutdownBudgetMs, startWorkers } from './worker-host.js';
+import { shutdownDeadlineMs, startWorkers } from './worker-host.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, { role: 'worker' });
@@ -32,7 +32,7 @@ try {
     { name: 'workers', close: () => host.close() },
     { name: 'connections', close: () => fleet.close() },
     { name: 'health server', close: () => health.close() },
-  ], undefined, { deadlineMs: shutdownBudgetMs(config.worker.drainMs) });
+  ], undefined, { deadlineMs: shutdownDeadlineMs(config.worker.drainMs, config.worker.killAfterMs) });
 } catch (err) {
   log.fatal({ err: (err as Error).message }, 'worker failed to start');
   process.exit(1);

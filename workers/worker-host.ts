@@ -43,6 +43,16 @@ export function shutdownBudgetMs(drainMs: number): number {
   return drainMs + FORCE_CLOSE_AFTER_CANCEL_MS + CLOSE_CONNECTIONS_MS;
 }
 
+/**
+ * The process's last-resort exit: the budget above, but never later than half a second before the platform's
+ * SIGKILL (a very short RAILWAY_DEPLOYMENT_DRAINING_SECONDS leaves less than the budget). Jobs still running then
+ * are recovered by the stalled-job check on another replica, as after a crash.
+ */
+export function shutdownDeadlineMs(drainMs: number, killAfterMs: number | undefined): number {
+  const budget = shutdownBudgetMs(drainMs);
+  return killAfterMs === undefined ? budget : Math.max(500, Math.min(budget, killAfterMs - 500));
+}
+
 /** Resolves after `ms` unless cleared; never keeps the process alive on its own. */
 function timer(ms: number): { done: Promise<'timeout'>; clear(): void } {
   let handle: NodeJS.Timeout | undefined;
