@@ -1,0 +1,213 @@
+// npm run status (scripts/status.ts) as a child process against a seeded fetch log and real queues: the table, the
+// --json document, the exit codes, and failing fast when Redis or PostgreSQL cannot be reached.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { Queue } from 'bullmq';
+import { KIND_NAMES } from '../queues/index.js';
+import { syncSchedules } from '../queues/schedules.js';
+import type { FleetReport } from '../src/monitor/report.js';
+import { createTestEnv, type TestEnv } from './helpers/env.js';
+import { runScript, type ScriptResult } from './helpers/worker-process.js';
+
+const HOUR = 3_600_000;
+
+/** A port nothing listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function show(r: ScriptResult): string {
+  return `exit ${r.code} (${r.signal})\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+}
+
+/** The value on a "label  value" line of the table. */
+function row(stdout: string, label: string): string | undefined {
+  return new RegExp(`^  ${label} +(.*)$`, 'm').exec(stdout)?.[1];
+}
+
+describe('npm run status', () => {
+  let t: TestEnv;
+
+  before(async () => {
+    t = await createTestEnv('status');
+  });
+  after(async () => {
+    await t.cleanup();
+  });
+  beforeEach(async () => {
+    await t.pool.query('TRUNCATE fetch_logs');
+  });
+  afterEach(async () => {
+    for (const name of KIND_NAMES) {
+      const q = new Queue(name, { connection: t.redis, prefix: t.prefix });
+      await q.obliterate({ force: true });
+      await q.close();
+    }
+  });
+
+  const status = (args: string[] = [], env: Record<string, string> = {}) => runScript('scripts/status.ts', args, { ...t.env, ...env });
+
+  /** One fetch_logs row, `hoursAgo` before now. */
+  async function seed(status: 'success' | 'partial' | 'error', hoursAgo: number, extra: Partial<Record<string, number | string | null>> = {}) {
+    const v = { duration_ms: 2000, persisted_count: 0, duplicates_skipped: 0, filtered_pre_2015: 0, max_introduced_date: null, job_kind: 'fetch-bills', ...extra };
+    await t.pool.query(
+      `INSERT INTO fetch_logs (job_kind, scope, status, created_at, started_at, finished_at, duration_ms, persisted_count,
+         duplicates_skipped, filtered_pre_2015, max_introduced_date)
+       VALUES ($1, 'all', $2, now() - make_interval(secs => $3), now() - make_interval(secs => $3), now() - make_interval(secs => $3), $4, $5, $6, $7, $8)`,
+      [v.job_kind, status, hoursAgo * 3600, v.duration_ms, v.persisted_count, v.duplicates_skipped, v.filtered_pre_2015, v.max_introduced_date],
+    );
+  }
+
+  /** A day with 2 successes, 1 partial backfill and 1 error in the last 24 h, and an older error outside it. */
+  async function seedMixedDay() {
+    await seed('success', 1, { duration_ms: 1000, persisted_count: 10, duplicates_skipped: 1, max_introduced_date: '2024-05-02' });
+    await seed('success', 3, { duration_ms: 3000, persisted_count: 5, filtered_pre_2015: 2, max_introduced_date: '2024-04-30' });
+    await seed('partial', 5, { duration_ms: 4000, persisted_count: 7, duplicates_skipped: 2, max_introduced_date: '2024-03-01', job_kind: 'backfill-session' });
+    await seed('error', 7, { duration_ms: 500 });
+    await seed('error', 30, { persisted_count: 99, max_introduced_date: '2025-01-01' });
+  }
+
+  /** A backfill that has been waiting two hours for a worker. */
+  async function seedWaitingBackfill(): Promise<string> {
+    const q = new Queue('backfill-session', { connection: t.redis, prefix: t.prefix });
+    try {
+      const job = await q.add('backfill-session', { parliament: 44, session: 1 }, { jobId: 'backfill-44-1', timestamp: Date.now() - 2 * HOUR });
+      return job.id!;
+    } finally {
+      await q.close();
+    }
+  }
+
+  test('prints the table with the window\'s numbers, the queues, the schedules and the crossed alerts; exit 1', async () => {
+    await seedMixedDay();
+    await syncSchedules(t.redis, t.prefix, t.config(), t.log);
+    const waiting = await seedWaitingBackfill();
+
+    const r = await status();
+    assert.equal(r.code, 1, `alerts are crossed: exit 1\n${show(r)}`);
+    const out = r.stdout;
+    assert.match(out, /^Bill Fleet status at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ: 2 ALERTS/);
+    assert.match(out, /^Runs in the fetch log, last 24 h \(since /m);
+    assert.equal(row(out, 'total_operations'), '4');
+    assert.equal(row(out, 'successful'), '2');
+    assert.equal(row(out, 'failed'), '1');
+    assert.equal(row(out, 'partial'), '1');
+    assert.equal(row(out, 'success_rate'), '50%');
+    assert.equal(row(out, 'avg_duration_seconds'), '2.13');
+    assert.equal(row(out, 'records_persisted'), '22');
+    assert.equal(row(out, 'duplicates_skipped'), '3');
+    assert.equal(row(out, 'filtered_pre_2015'), '2');
+    assert.equal(row(out, 'latest_introduced_at'), '2024-05-02');
+    assert.match(row(out, 'last_success_at') ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \((59 min|1 h 0[01] min) ago\)$/);
+    assert.equal(row(out, 'by kind'), 'backfill-session 1 (0 ok, 1 partial, 0 failed); fetch-bills 3 (2 ok, 0 partial, 1 failed)');
+
+    assert.match(out, /^  queue +waiting +active +delayed +failed +failed 24h +oldest waiting$/m);
+    assert.match(out, new RegExp(`^  backfill-session +1 +0 +0 +0 +0 +(2 h 00 min|1 h 59 min) \\(${waiting}\\)$`, 'm'));
+    assert.match(out, /^  fetch-bills +0 +0 +2 +0 +0 +-$/m, 'the two schedulers\' next runs are delayed jobs');
+    assert.match(out, /^  monitor +0 +0 +1 +0 +0 +-$/m);
+
+    assert.match(out, /^  fetch-bills-hourly +0 \* \* \* \* +not-due-yet +\d{4}-\d\d-\d\d \d\d:00:00Z \(in .*\) +-$/m);
+    assert.match(out, /^  fetch-bills-daily +0 2 \* \* \* +not-due-yet /m);
+    assert.match(out, /^  monitor-daily +0 3 \* \* \* +not-due-yet /m);
+
+    assert.match(out, /^Alerts \(thresholds: success_rate >= 90%, a success within 26 h, failed jobs <= 0, oldest waiting <= 60 min/m);
+    assert.match(out, /^  ! success_rate: success rate 50% over the last 24 h is below 90%: 2 of 4 runs succeeded, 1 partial, 1 failed$/m);
+    assert.match(out, /^  ! waiting_age: queue backfill-session: the oldest waiting job \(backfill-44-1\) has waited (120|119) min/m);
+    assert.equal(r.stderr.trim(), '', 'nothing on stderr');
+  });
+
+  test('healthy: "none crossed" and exit 0; --hours widens the window', async () => {
+    await seed('success', 2, { persisted_count: 3, max_introduced_date: '2024-06-01' });
+    await seed('success', 30, { persisted_count: 4 });
+    await syncSchedules(t.redis, t.prefix, t.config(), t.log);
+
+    const r = await status();
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /: OK: no alert threshold crossed$/m);
+    assert.match(r.stdout, /^Alerts .*\n  none crossed$/m);
+    assert.equal(row(r.stdout, 'total_operations'), '1');
+    assert.equal(row(r.stdout, 'success_rate'), '100%');
+
+    const wide = await status(['--hours', '48']);
+    assert.equal(wide.code, 0, show(wide));
+    assert.match(wide.stdout, /^Runs in the fetch log, last 48 h /m);
+    assert.equal(row(wide.stdout, 'total_operations'), '2');
+    assert.equal(row(wide.stdout, 'records_persisted'), '7');
+    assert.match(wide.stdout, /^  queue .* failed 48h /m);
+  });
+
+  test('--json prints one JSON document with the monitor\'s fields and the alerts', async () => {
+    await seedMixedDay();
+    await seedWaitingBackfill();
+    const r = await status(['--json', '--hours', '48']);
+    assert.equal(r.code, 1, show(r));
+    const doc = JSON.parse(r.stdout) as FleetReport;
+    assert.equal(doc.hours_back, 48);
+    assert.equal(doc.total_operations, 5);
+    assert.equal(doc.successful, 2);
+    assert.equal(doc.failed, 2);
+    assert.equal(doc.partial, 1);
+    assert.equal(doc.success_rate, 40);
+    assert.equal(doc.records_persisted, 121);
+    assert.equal(doc.duplicates_skipped, 3);
+    assert.equal(doc.filtered_pre_2015, 2);
+    assert.equal(doc.latest_introduced_at, '2025-01-01');
+    assert.equal(typeof doc.avg_duration_seconds, 'number');
+    assert.equal(typeof doc.last_success_at, 'string');
+    assert.deepEqual(doc.queues.map((q) => q.queue), KIND_NAMES);
+    const backfill = doc.queues.find((q) => q.queue === 'backfill-session')!;
+    assert.equal(backfill.waiting, 1);
+    assert.equal(backfill.oldest_waiting_job_id, 'backfill-44-1');
+    assert.deepEqual(doc.schedules.map((s) => [s.id, s.state]), [
+      ['fetch-bills-hourly', 'not-registered'],
+      ['fetch-bills-daily', 'not-registered'],
+      ['monitor-daily', 'not-registered'],
+    ]);
+    assert.deepEqual(doc.alerts.map((a) => a.code), ['success_rate', 'waiting_age', 'scheduled_run', 'scheduled_run', 'scheduled_run']);
+    assert.equal(r.stderr.trim(), '');
+  });
+
+  test('bad arguments: usage on stderr, nothing on stdout, exit 2; --help: usage on stdout, exit 0', async () => {
+    for (const args of [['--hours', '0'], ['--hours', 'abc'], ['--hours', '9000'], ['--hours'], ['--verbose'], ['now']]) {
+      const r = await status(args);
+      assert.equal(r.code, 2, `${args.join(' ')}\n${show(r)}`);
+      assert.equal(r.stdout, '', args.join(' '));
+      assert.match(r.stderr, /^error: .*\n\nUsage: npm run status/, args.join(' '));
+    }
+    const help = await status(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: npm run status/);
+    assert.match(help.stdout, /1 +checked: at least one alert threshold is crossed/);
+  });
+
+  test('Redis unreachable: one line on stderr and exit 2 (no hang)', { timeout: 60_000 }, async () => {
+    const r = await status([], { REDIS_URL: `redis://127.0.0.1:${await closedPort()}` });
+    assert.equal(r.code, 2, show(r));
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ .*ECONNREFUSED.*\n$/);
+  });
+
+  test('PostgreSQL unreachable or not migrated: one line on stderr and exit 2', { timeout: 60_000 }, async () => {
+    const down = await status([], { DATABASE_URL: `postgres://postgres:hunter2@127.0.0.1:${await closedPort()}/x` });
+    assert.equal(down.code, 2, show(down));
+    assert.equal(down.stdout, '');
+    assert.match(down.stderr, /^error: cannot reach PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/x .*ECONNREFUSED.*\n$/);
+    assert.ok(!down.stderr.includes('hunter2'), 'the password is not printed');
+
+    const bare = await createTestEnv('status_bare', {}, { migrate: false });
+    try {
+      const r = await status([], { DATABASE_URL: bare.databaseUrl });
+      assert.equal(r.code, 2, show(r));
+      assert.match(r.stderr, /^error: the fetch_logs table does not exist in .*: run npm run migrate\n$/);
+    } finally {
+      await bare.cleanup();
+    }
+  });
+});
