@@ -108,18 +108,18 @@ describe('npm run status', () => {
     assert.match(row(out, 'last_success_at') ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \((59 min|1 h 0[01] min) ago\)$/);
     assert.equal(row(out, 'by kind'), 'backfill-session 1 (0 ok, 1 partial, 0 failed); fetch-bills 3 (2 ok, 0 partial, 1 failed)');
 
-    assert.match(out, /^  queue +waiting +active +delayed +failed +failed 24h +oldest waiting$/m);
+    assert.match(out, /^ {2}queue +waiting +active +delayed +failed +failed 24h +oldest waiting$/m);
     assert.match(out, new RegExp(`^  backfill-session +1 +0 +0 +0 +0 +(2 h 00 min|1 h 59 min) \\(${waiting}\\)$`, 'm'));
-    assert.match(out, /^  fetch-bills +0 +0 +2 +0 +0 +-$/m, 'the two schedulers\' next runs are delayed jobs');
-    assert.match(out, /^  monitor +0 +0 +1 +0 +0 +-$/m);
+    assert.match(out, /^ {2}fetch-bills +0 +0 +2 +0 +0 +-$/m, 'the two schedulers\' next runs are delayed jobs');
+    assert.match(out, /^ {2}monitor +0 +0 +1 +0 +0 +-$/m);
 
-    assert.match(out, /^  fetch-bills-hourly +0 \* \* \* \* +not-due-yet +\d{4}-\d\d-\d\d \d\d:00:00Z \(in .*\) +-$/m);
-    assert.match(out, /^  fetch-bills-daily +0 2 \* \* \* +not-due-yet /m);
-    assert.match(out, /^  monitor-daily +0 3 \* \* \* +not-due-yet /m);
+    assert.match(out, /^ {2}fetch-bills-hourly +0 \* \* \* \* +not-due-yet +\d{4}-\d\d-\d\d \d\d:00:00Z \(in .*\) +-$/m);
+    assert.match(out, /^ {2}fetch-bills-daily +0 2 \* \* \* +not-due-yet /m);
+    assert.match(out, /^ {2}monitor-daily +0 3 \* \* \* +not-due-yet /m);
 
     assert.match(out, /^Alerts \(thresholds: success_rate >= 90%, a success within 26 h, failed jobs <= 0, oldest waiting <= 60 min/m);
-    assert.match(out, /^  ! success_rate: success rate 50% over the last 24 h is below 90%: 2 of 4 runs succeeded, 1 partial, 1 failed$/m);
-    assert.match(out, /^  ! waiting_age: queue backfill-session: the oldest waiting job \(backfill-44-1\) has waited (120|119) min/m);
+    assert.match(out, /^ {2}! success_rate: success rate 50% over the last 24 h is below 90%: 2 of 4 runs succeeded, 1 partial, 1 failed$/m);
+    assert.match(out, /^ {2}! waiting_age: queue backfill-session: the oldest waiting job \(backfill-44-1\) has waited (120|119) min/m);
     assert.equal(r.stderr.trim(), '', 'nothing on stderr');
   });
 
@@ -131,7 +131,7 @@ describe('npm run status', () => {
     const r = await status();
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /: OK: no alert threshold crossed$/m);
-    assert.match(r.stdout, /^Alerts .*\n  none crossed$/m);
+    assert.match(r.stdout, /^Alerts .*\n {2}none crossed$/m);
     assert.equal(row(r.stdout, 'total_operations'), '1');
     assert.equal(row(r.stdout, 'success_rate'), '100%');
 
@@ -140,7 +140,7 @@ describe('npm run status', () => {
     assert.match(wide.stdout, /^Runs in the fetch log, last 48 h /m);
     assert.equal(row(wide.stdout, 'total_operations'), '2');
     assert.equal(row(wide.stdout, 'records_persisted'), '7');
-    assert.match(wide.stdout, /^  queue .* failed 48h /m);
+    assert.match(wide.stdout, /^ {2}queue .* failed 48h /m);
   });
 
   test('--json prints one JSON document with the monitor\'s fields and the alerts', async () => {
