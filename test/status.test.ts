@@ -146,6 +146,10 @@ describe('npm run status', () => {
   test('--json prints one JSON document with the monitor\'s fields and the alerts', async () => {
     await seedMixedDay();
     await seedWaitingBackfill();
+    // A run that came due two hours ago with no worker up to promote it: still "delayed", but waiting all the same.
+    const monitorQueue = new Queue('monitor', { connection: t.redis, prefix: t.prefix });
+    await monitorQueue.add('monitor', {}, { jobId: 'overdue', timestamp: Date.now() - 2 * HOUR - 60_000, delay: 60_000 });
+    await monitorQueue.close();
     const r = await status(['--json', '--hours', '48']);
     assert.equal(r.code, 1, show(r));
     const doc = JSON.parse(r.stdout) as FleetReport;
@@ -165,12 +169,15 @@ describe('npm run status', () => {
     const backfill = doc.queues.find((q) => q.queue === 'backfill-session')!;
     assert.equal(backfill.waiting, 1);
     assert.equal(backfill.oldest_waiting_job_id, 'backfill-44-1');
+    const monitor = doc.queues.find((q) => q.queue === 'monitor')!;
+    assert.deepEqual([monitor.waiting, monitor.delayed, monitor.oldest_waiting_job_id], [0, 1, 'overdue']);
+    assert.ok(monitor.oldest_waiting_age_seconds! >= 2 * 3600 - 5, `overdue for two hours: ${monitor.oldest_waiting_age_seconds}`);
     assert.deepEqual(doc.schedules.map((s) => [s.id, s.state]), [
       ['fetch-bills-hourly', 'not-registered'],
       ['fetch-bills-daily', 'not-registered'],
       ['monitor-daily', 'not-registered'],
     ]);
-    assert.deepEqual(doc.alerts.map((a) => a.code), ['success_rate', 'waiting_age', 'scheduled_run', 'scheduled_run', 'scheduled_run']);
+    assert.deepEqual(doc.alerts.map((a) => a.code), ['success_rate', 'waiting_age', 'waiting_age', 'scheduled_run', 'scheduled_run', 'scheduled_run']);
     assert.equal(r.stderr.trim(), '');
   });
 

@@ -14,7 +14,11 @@ export interface QueueStats {
   /** Jobs that failed for good within the monitor's window. */
   failed_in_window: number;
   completed: number;
-  /** How long the job next in line has been ready to run, in seconds; null when nothing waits. */
+  /**
+   * How long the job next in line has been ready to run, in seconds; null when nothing waits. A delayed job whose
+   * time has come counts: only a worker moves it to the wait list, so with every worker down a due scheduled run or
+   * retry stays "delayed" and would otherwise never look old.
+   */
   oldest_waiting_age_seconds: number | null;
   oldest_waiting_job_id: string | null;
 }
@@ -24,18 +28,29 @@ function readySince(job: Job): number {
   return job.timestamp + (job.delay ?? job.opts.delay ?? 0);
 }
 
-/** `redis` is the connection the queue was opened with (for the one count BullMQ has no getter for). */
+/** The delayed set scores a job by its due time × 0x1000 plus a tie-breaker (BullMQ's getDelayedScore). */
+const DELAYED_SCORE_FACTOR = 0x1000;
+
+/** `redis` is the connection the queue was opened with (for the counts BullMQ has no getter for). */
 export async function gatherQueueStats(queue: Queue, redis: Redis, since: Date, now = new Date()): Promise<QueueStats> {
-  const [counts, paused, oldestWaiting, oldestPrioritized, failedInWindow] = await Promise.all([
+  const [counts, paused, oldestWaiting, oldestPrioritized, firstDelayed, failedInWindow] = await Promise.all([
     queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed', 'completed'),
     queue.isPaused(),
     queue.getWaiting(0, 0), // the wait list's tail: the oldest, next to run
     queue.getPrioritized(0, 0),
+    redis.zrange(queue.keys.delayed!, 0, 0, 'WITHSCORES'), // the earliest due delayed job and its score
     // The failed set is scored by the time each job failed for good.
     redis.zcount(queue.keys.failed!, since.getTime(), '+inf'),
   ]);
-  const candidates = [...oldestWaiting, ...oldestPrioritized].filter((j): j is Job => Boolean(j));
-  const oldest = candidates.sort((a, b) => readySince(a) - readySince(b))[0];
+  const candidates: Array<{ id: string; readyAt: number }> = [...oldestWaiting, ...oldestPrioritized]
+    .filter((j): j is Job => Boolean(j))
+    .map((j) => ({ id: j.id!, readyAt: readySince(j) }));
+  const [delayedId, delayedScore] = firstDelayed;
+  if (delayedId !== undefined && delayedScore !== undefined) {
+    const dueAt = Math.floor(Number(delayedScore) / DELAYED_SCORE_FACTOR);
+    if (dueAt <= now.getTime()) candidates.push({ id: delayedId, readyAt: dueAt });
+  }
+  const oldest = candidates.sort((a, b) => a.readyAt - b.readyAt)[0];
   return {
     queue: queue.name,
     paused,
@@ -45,7 +60,7 @@ export async function gatherQueueStats(queue: Queue, redis: Redis, since: Date, 
     failed: counts.failed ?? 0,
     failed_in_window: failedInWindow,
     completed: counts.completed ?? 0,
-    oldest_waiting_age_seconds: oldest ? Math.max(0, Math.round((now.getTime() - readySince(oldest)) / 1000)) : null,
+    oldest_waiting_age_seconds: oldest ? Math.max(0, Math.round((now.getTime() - oldest.readyAt) / 1000)) : null,
     oldest_waiting_job_id: oldest?.id ?? null,
   };
 }
