@@ -23,7 +23,8 @@ happened, and which alert thresholds (ALERT_* variables) are crossed. Reads only
 Options:
   --hours N     look-back window for the fetch-log statistics and failed jobs, in hours (1 to ${MAX_HOURS}; default 24)
   --json        print one JSON document on stdout instead of the table (the monitor job's result, without
-                alert_delivery)
+                alert_delivery). Through npm, add -s so npm's own banner stays off stdout:
+                npm run -s status -- --json | jq .alerts
   -h, --help    show this help
 
 Exit codes:
