@@ -21,7 +21,8 @@ look-back window, every queue's counts and the age of its oldest waiting job, wh
 happened, and which alert thresholds (ALERT_* variables) are crossed. Reads only: it sends no alert.
 
 Options:
-  --hours N     look-back window for the fetch-log statistics and failed jobs, in hours (1 to ${MAX_HOURS}; default 24)
+  --hours N     look-back window for the fetch-log statistics and failed jobs, in hours (1 to ${MAX_HOURS};
+                default MONITOR_HOURS_BACK, which defaults to 24: the scheduled monitor's window)
   --json        print one JSON document on stdout instead of the table (the monitor job's result, without
                 alert_delivery). Through npm, add -s so npm's own banner stays off stdout:
                 npm run -s status -- --json | jq .alerts
@@ -64,14 +65,15 @@ async function main(): Promise<ExitCode> {
     process.stdout.write(USAGE);
     return 0;
   }
-  let hoursBack = 24;
+  let hours: number | undefined;
   if (typeof values.hours === 'string') {
     if (!/^\d{1,5}$/.test(values.hours) || Number(values.hours) < 1 || Number(values.hours) > MAX_HOURS) {
       throw new UsageError(`--hours must be a whole number of hours from 1 to ${MAX_HOURS}, got "${values.hours}"`);
     }
-    hoursBack = Number(values.hours);
+    hours = Number(values.hours);
   }
   const config = loadConfigOrExit();
+  const hoursBack = hours ?? config.schedules.monitorDaily.hoursBack;
   // pino JSON on stderr (queue errors only), so stdout carries only the table or the JSON document.
   const log = pino({ level: config.logLevel, base: { service: 'bill-fleet', role: 'status' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
 

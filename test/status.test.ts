@@ -124,7 +124,7 @@ describe('npm run status', () => {
     assert.equal(r.stderr.trim(), '', 'nothing on stderr');
   });
 
-  test('healthy: "none crossed" and exit 0; --hours widens the window', async () => {
+  test('healthy: "none crossed" and exit 0; --hours (default MONITOR_HOURS_BACK) sets the window', async () => {
     await seed('success', 2, { persisted_count: 3, max_introduced_date: '2024-06-01' });
     await seed('success', 30, { persisted_count: 4 });
     await syncSchedules(t.redis, t.prefix, t.config(), t.log);
@@ -135,6 +135,9 @@ describe('npm run status', () => {
     assert.match(r.stdout, /^Alerts .*\n {2}none crossed$/m);
     assert.equal(row(r.stdout, 'total_operations'), '1');
     assert.equal(row(r.stdout, 'success_rate'), '100%');
+
+    const monitorWindow = await status([], { MONITOR_HOURS_BACK: '48' });
+    assert.match(monitorWindow.stdout, /^Runs in the fetch log, last 48 h /m, 'without --hours, the scheduled monitor\'s window');
 
     const wide = await status(['--hours', '48']);
     assert.equal(wide.code, 0, show(wide));
