@@ -1,5 +1,5 @@
-// PostgreSQL bill store: one INSERT … ON CONFLICT statement per page. The WHERE on the conflict branch skips
-// unchanged rows, and xmax = 0 tells an inserted row from an updated one, so one round trip yields all three counts.
+// PostgreSQL bill store: one INSERT … ON CONFLICT statement per page. Unchanged rows are filtered out before the
+// INSERT (and, under a race, by the WHERE on the conflict branch), and xmax = 0 tells an inserted row from an updated one, so one round trip yields all three counts.
 import type pg from 'pg';
 import type { Bill } from '../bills/bill.js';
 // Registers the DATE → 'YYYY-MM-DD' parser that fromRow relies on, whichever pool the store is given.
@@ -30,12 +30,20 @@ WITH input AS (
     short_title_en text, short_title_fr text, introduced date, status_en text, status_fr text,
     sponsor_en text, bill_type_en text, royal_assent date, latest_activity_at date, url text,
     enriched boolean, source_hash text, content_hash text)
+), changed AS (
+  -- Rows already stored with the same hash never reach the INSERT: an ON CONFLICT that ends up updating nothing
+  -- still locks the row (a WAL write per unchanged bill). The conflict clause below still decides under races.
+  SELECT i.* FROM input i
+  LEFT JOIN bills cur ON cur.session = i.session AND cur.number = i.number
+  WHERE cur.session IS NULL
+     OR (i.enriched AND cur.content_hash IS DISTINCT FROM i.content_hash)
+     OR (NOT i.enriched AND cur.source_hash IS DISTINCT FROM i.source_hash)
 ), written AS (
   INSERT INTO bills AS b (session, number, legisinfo_id, title_en, title_fr, introduced, url, enriched,
                           source_hash, content_hash, ${ENRICHMENT_COLUMNS.join(', ')})
   SELECT session, number, legisinfo_id, title_en, title_fr, introduced, url, enriched,
          source_hash, content_hash, ${ENRICHMENT_COLUMNS.join(', ')}
-  FROM input
+  FROM changed
   ON CONFLICT (session, number) DO UPDATE SET
     legisinfo_id = EXCLUDED.legisinfo_id,
     title_en     = EXCLUDED.title_en,
