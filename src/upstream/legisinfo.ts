@@ -7,7 +7,9 @@ import type { HttpClient } from './http.js';
 
 const text = z.string().nullable().optional();
 
-export const legisInfoBillSchema = z.looseObject({
+// Unknown keys are tolerated and dropped (z.object strips): a LEGISinfo record has ~80 fields and only these are used;
+// copying the rest (looseObject) cost more than the validation itself.
+export const legisInfoBillSchema = z.object({
   BillId: z.number().int().positive(),
   BillNumberFormatted: z.string().optional(),
   ShortTitleEn: text,

@@ -4,21 +4,21 @@ import { z } from 'zod';
 import { PaginationLoopError, UpstreamShapeError } from '../errors.js';
 import type { HttpClient } from './http.js';
 
-/** One list item, as the API sends it. Unknown keys are tolerated; a row that fails this is a per-row error. */
-export const openParliamentBillSchema = z.looseObject({
+/** One list item, as the API sends it. Unknown keys are tolerated (and dropped); a row that fails this is a per-row error. */
+export const openParliamentBillSchema = z.object({
   session: z.string().regex(/^\d{1,3}-\d{1,2}$/, { error: 'session must look like "44-1"' }),
   legisinfo_id: z.number().int().positive().nullable().optional(),
   introduced: z.iso.date({ error: 'introduced must be a YYYY-MM-DD date' }).nullable().optional(),
-  name: z.looseObject({ en: z.string().min(1), fr: z.string().nullable().optional() }),
+  name: z.object({ en: z.string().min(1), fr: z.string().nullable().optional() }),
   number: z.string().regex(/^[CS]-\d+[A-Z]?$/, { error: 'number must look like "C-11" or "S-5"' }),
   url: z.string().nullable().optional(),
 });
 export type OpenParliamentBill = z.infer<typeof openParliamentBillSchema>;
 
 /** The page envelope. A page that fails this is not a page: the run fails rather than record "0 bills". */
-const pageSchema = z.looseObject({
+const pageSchema = z.object({
   objects: z.array(z.unknown()),
-  pagination: z.looseObject({
+  pagination: z.object({
     offset: z.number().int().nonnegative().optional(),
     limit: z.number().int().positive().optional(),
     next_url: z.string().nullable(),
