@@ -17,6 +17,7 @@ interface RssSample {
   jobs: number;
   rss: number;
   heapUsed: number;
+  external: number;
   gc: boolean;
 }
 
@@ -48,12 +49,21 @@ interface RunResult {
 }
 
 /** Jobs are all waiting before the worker starts; the child times from its first fetch to the last completion. */
-async function trivialRun(ctx: BenchContext, mode: 'fleet' | 'raw', concurrency: number, count: number, rssAt: number[] = []): Promise<RunResult> {
+type Mode = 'fleet' | 'fleet-nocache' | 'raw';
+
+async function trivialRun(
+  ctx: BenchContext,
+  mode: Mode,
+  concurrency: number,
+  count: number,
+  options: { rssAt?: number[]; logLevel?: string } = {},
+): Promise<RunResult> {
+  const rssAt = options.rssAt ?? [];
   const queueName = `bench-trivial-${mode}-c${concurrency}-${(runNumber += 1)}`;
   const queue = openBenchQueue(ctx, queueName);
   await addTrivialJobs(queue, count);
   const child = forkTs('bench/trivial-worker.ts', [mode, queueName, String(concurrency), String(count), rssAt.join(',')], {
-    env: childEnv(ctx),
+    env: childEnv(ctx, options.logLevel ? { LOG_LEVEL: options.logLevel } : {}),
     stdout: 'ignore', // /dev/null: the production logger writes every line, nobody reads them
     nodeFlags: rssAt.length ? ['--expose-gc'] : [],
   });
@@ -99,14 +109,32 @@ async function pair(ctx: BenchContext, concurrency: number, count: number) {
 }
 
 export const OVERHEAD_JOBS = 20_000;
-/** Concurrency 1 runs one job at a time; 20,000 of them four times over would take most of the 5-minute budget. */
-export const OVERHEAD_JOBS_C1 = 5_000;
+
+/**
+ * Where the fleet's overhead goes, at concurrency 50: single runs with one cost removed at a time, each against the
+ * raw figure of the A-B-B-A pair. Diagnostic only (one run each, so noisier than the target's figure).
+ */
+async function breakdown(ctx: BenchContext, rawJobsPerSecond: number) {
+  const variants: Array<{ label: string; mode: Mode; logLevel?: string }> = [
+    { label: 'without the result cache (cacheResults false)', mode: 'fleet-nocache' },
+    { label: 'at LOG_LEVEL=warn (no per-job info lines)', mode: 'fleet', logLevel: 'warn' },
+    { label: 'without the cache, at LOG_LEVEL=warn', mode: 'fleet-nocache', logLevel: 'warn' },
+  ];
+  const out = [];
+  for (const v of variants) {
+    ctx.progress(`  fleet pipeline ${v.label}, concurrency 50, ${OVERHEAD_JOBS} jobs`);
+    const r = await trivialRun(ctx, v.mode, 50, OVERHEAD_JOBS, { logLevel: v.logLevel });
+    out.push({ variant: v.label, jobs_per_second: round(r.jobsPerSecond, 1), ratio_to_raw: round(r.jobsPerSecond / rawJobsPerSecond, 3) });
+  }
+  return out;
+}
 
 export async function benchOverhead(ctx: BenchContext): Promise<void> {
   ctx.progress('part 1: job overhead, fleet pipeline vs bare BullMQ');
   const c50 = await pair(ctx, 50, OVERHEAD_JOBS);
-  const c1 = await pair(ctx, 1, OVERHEAD_JOBS_C1);
-  ctx.report.figures.overhead = { c50, c1 };
+  const c1 = await pair(ctx, 1, OVERHEAD_JOBS);
+  const c50Breakdown = await breakdown(ctx, c50.raw_jobs_per_second);
+  ctx.report.figures.overhead = { c50, c1, c50_breakdown: c50Breakdown };
   ctx.report.targets.push({
     name: 'job overhead: fleet/raw throughput, concurrency 50',
     target: '>= 0.70',
@@ -118,25 +146,39 @@ export async function benchOverhead(ctx: BenchContext): Promise<void> {
   ctx.lines.push(
     ['overhead c=50: raw BullMQ', `${c50.raw_jobs_per_second} jobs/s (${OVERHEAD_JOBS} jobs × 2 runs)`],
     ['overhead c=50: fleet pipeline', `${c50.fleet_jobs_per_second} jobs/s (ratio ${c50.ratio})`],
-    ['overhead c=1: raw BullMQ', `${c1.raw_jobs_per_second} jobs/s (${OVERHEAD_JOBS_C1} jobs × 2 runs, fewer to fit the time budget)`],
+    ['overhead c=1: raw BullMQ', `${c1.raw_jobs_per_second} jobs/s (${OVERHEAD_JOBS} jobs × 2 runs)`],
     ['overhead c=1: fleet pipeline', `${c1.fleet_jobs_per_second} jobs/s (ratio ${c1.ratio})`],
+    ...c50Breakdown.map((b): [string, string] => [`  c=50 fleet ${b.variant}`, `${b.jobs_per_second} jobs/s (ratio ${b.ratio_to_raw}, 1 run)`]),
   );
 }
 
 export const MEMORY_EARLY = 1_000;
 export const MEMORY_LATE = 20_000;
+/** Samples in between show whether RSS climbs steadily (a leak) or steps up and levels off (allocator pools). */
+const MEMORY_SAMPLES = [MEMORY_EARLY, 5_000, 10_000, 15_000, MEMORY_LATE];
 
 export async function benchMemory(ctx: BenchContext): Promise<void> {
-  ctx.progress(`part 4: worker RSS after ${MEMORY_EARLY} and ${MEMORY_LATE} jobs`);
-  const run = await trivialRun(ctx, 'fleet', 50, MEMORY_LATE, [MEMORY_EARLY, MEMORY_LATE]);
-  const [early, late] = run.rss as [RssSample, RssSample];
-  const growth = (late.rss - early.rss) / early.rss;
+  ctx.progress(`part 4: worker RSS after ${MEMORY_EARLY} and ${MEMORY_LATE} jobs (fleet pipeline, then bare BullMQ for reference)`);
   const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
+  const sampleRun = async (mode: Mode) => {
+    const run = await trivialRun(ctx, mode, 50, MEMORY_LATE, { rssAt: MEMORY_SAMPLES });
+    const early = run.rss.find((x) => x.jobs === MEMORY_EARLY)!;
+    const late = run.rss.find((x) => x.jobs === MEMORY_LATE)!;
+    return {
+      early,
+      late,
+      growth: (late.rss - early.rss) / early.rss,
+      samples: run.rss.map((x) => ({ jobs: x.jobs, rss_mb: mb(x.rss), heap_used_mb: mb(x.heapUsed), external_mb: mb(x.external) })),
+    };
+  };
+  const fleet = await sampleRun('fleet');
+  const raw = await sampleRun('raw');
+  const { early, late, growth } = fleet;
   ctx.report.figures.memory = {
     concurrency: 50,
     gc_before_sample: early.gc,
-    samples: run.rss.map((s) => ({ jobs: s.jobs, rss_mb: mb(s.rss), heap_used_mb: mb(s.heapUsed) })),
-    growth: round(growth, 4),
+    fleet: { samples: fleet.samples, growth: round(fleet.growth, 4) },
+    raw_bullmq: { samples: raw.samples, growth: round(raw.growth, 4) },
   };
   ctx.report.targets.push({
     name: `worker RSS growth, ${MEMORY_EARLY} → ${MEMORY_LATE} jobs`,
@@ -146,7 +188,10 @@ export async function benchMemory(ctx: BenchContext): Promise<void> {
     met: growth < 0.2,
     detail: `fleet pipeline, concurrency 50, RSS after a full GC: ${mb(early.rss)} MB after ${early.jobs} jobs, ${mb(late.rss)} MB after ${late.jobs} (heap ${mb(early.heapUsed)} → ${mb(late.heapUsed)} MB)`,
   });
-  ctx.lines.push(['worker RSS after 1k / 20k jobs', `${mb(early.rss)} MB / ${mb(late.rss)} MB (heap ${mb(early.heapUsed)} / ${mb(late.heapUsed)} MB)`]);
+  ctx.lines.push(
+    ['worker RSS after 1k / 20k jobs', `${mb(early.rss)} MB / ${mb(late.rss)} MB (heap ${mb(early.heapUsed)} / ${mb(late.heapUsed)} MB)`],
+    ['  bare BullMQ worker, same runs', `${mb(raw.early.rss)} MB / ${mb(raw.late.rss)} MB (growth ${round(raw.growth * 100, 1)} %)`],
+  );
 }
 
 export const SCHEDULE_TICKS = 30;
@@ -167,6 +212,8 @@ export async function benchSchedule(ctx: BenchContext): Promise<void> {
     const jobs = (await queue.getJobs(['completed'], 0, -1)).filter((j) => j.id?.startsWith(`repeat:${schedulerId}:`));
     // The tick is the scheduler's `next` time, which BullMQ writes into the job id (repeat:<id>:<millis>).
     const latencies = jobs.map((j) => (j.processedOn ?? NaN) - Number(j.id!.split(':').pop()));
+    // Cross-check with the job's own intended run time (timestamp + delay); the two should agree within a few ms.
+    const viaDelay = jobs.map((j) => (j.processedOn ?? NaN) - (j.timestamp + (j.opts.delay ?? 0)));
     if (latencies.length < SCHEDULE_TICKS || latencies.some((x) => !Number.isFinite(x))) {
       throw new Error(`schedule: expected ${SCHEDULE_TICKS} completed scheduler jobs with processedOn, found ${latencies.length}`);
     }
@@ -179,6 +226,7 @@ export async function benchSchedule(ctx: BenchContext): Promise<void> {
       p99_ms: p99,
       max_ms: Math.max(...latencies),
       median_ms: median(latencies),
+      p50_ms_via_timestamp_plus_delay: percentile(viaDelay, 50),
       note: 'job.processedOn − the tick (the scheduler\'s next time); nearest-rank percentiles, so with 30 ticks p99 is the largest',
     };
     ctx.lines.push(['schedule latency p50 / p99', `${p50} ms / ${p99} ms (${latencies.length} ticks; p99 of 30 = the max)`]);

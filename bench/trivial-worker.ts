@@ -2,7 +2,8 @@
 // (workers/run-job.ts bullProcessor + the fleet's resources + the production logger, whose stdout the bench points
 // at /dev/null) or bare (a no-op processor). Same Redis, same connection options, same concurrency.
 // Reports over IPC: "ready" once connected, "rss" at the requested job counts, "done" with the timing.
-// Usage: node --import tsx bench/trivial-worker.ts <fleet|raw> <queue> <concurrency> <count> [rssAt,rssAt...]
+// Usage: node --import tsx bench/trivial-worker.ts <fleet|fleet-nocache|raw> <queue> <concurrency> <count> [rssAt,...]
+// (fleet-nocache: the same pipeline with cacheResults false, to show what the result cache costs.)
 import { Worker } from 'bullmq';
 import { loadConfigOrExit } from '../src/config.js';
 import { errorMessage } from '../src/errors.js';
@@ -17,8 +18,8 @@ const [mode, queueName, concurrencyArg, countArg, rssAtArg] = process.argv.slice
 const concurrency = Number(concurrencyArg);
 const count = Number(countArg);
 const rssAt = new Set((rssAtArg ?? '').split(',').filter(Boolean).map(Number));
-if ((mode !== 'fleet' && mode !== 'raw') || !queueName || !(concurrency > 0) || !(count > 0)) {
-  process.stderr.write('usage: trivial-worker.ts <fleet|raw> <queue> <concurrency> <count> [rssAt,...]\n');
+if ((mode !== 'fleet' && mode !== 'fleet-nocache' && mode !== 'raw') || !queueName || !(concurrency > 0) || !(count > 0)) {
+  process.stderr.write('usage: trivial-worker.ts <fleet|fleet-nocache|raw> <queue> <concurrency> <count> [rssAt,...]\n');
   process.exit(2);
 }
 const send = (message: object) => process.send?.(message);
@@ -28,9 +29,10 @@ const log = createLogger(config.logLevel, { role: 'worker' });
 
 let fleet: Fleet | undefined;
 let processor: BullProcessor;
-if (mode === 'fleet') {
+if (mode === 'fleet' || mode === 'fleet-nocache') {
   fleet = await openFleet(config, log);
-  processor = bullProcessor(trivialKind, trivialProcessor as Processor<never, unknown>, fleet);
+  const kind = mode === 'fleet' ? trivialKind : { ...trivialKind, cacheResults: false };
+  processor = bullProcessor(kind, trivialProcessor as Processor<never, unknown>, fleet);
 } else {
   processor = async () => undefined;
 }
@@ -54,7 +56,7 @@ const finished = new Promise<number>((resolve) => {
       // After a full GC, so the figure is what the process keeps, not garbage it has not collected yet.
       (globalThis as { gc?: () => void }).gc?.();
       const m = process.memoryUsage();
-      send({ type: 'rss', jobs: completed, rss: m.rss, heapUsed: m.heapUsed, gc: typeof (globalThis as { gc?: unknown }).gc === 'function' });
+      send({ type: 'rss', jobs: completed, rss: m.rss, heapUsed: m.heapUsed, external: m.external, gc: typeof (globalThis as { gc?: unknown }).gc === 'function' });
     }
     if (completed === count) resolve(performance.now());
   });
