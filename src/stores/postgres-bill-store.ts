@@ -1,5 +1,7 @@
-// PostgreSQL bill store: one INSERT … ON CONFLICT statement per page. Unchanged rows are filtered out before the
-// INSERT (and, under a race, by the WHERE on the conflict branch), and xmax = 0 tells an inserted row from an updated one, so one round trip yields all three counts.
+// PostgreSQL bill store: per page (never per bill), one query finds the bills that differ from what is stored (keys
+// and hashes only), then one INSERT … ON CONFLICT statement writes those. Unchanged rows are filtered again before
+// the INSERT and, under a race, by the WHERE on the conflict branch; xmax = 0 tells an inserted row from an updated
+// one, so the write's single result row gives all three counts.
 import type pg from 'pg';
 import type { Bill } from '../bills/bill.js';
 // Registers the DATE → 'YYYY-MM-DD' parser that fromRow relies on, whichever pool the store is given.
@@ -62,6 +64,18 @@ WITH input AS (
 SELECT count(*) FILTER (WHERE inserted)::int AS created,
        count(*) FILTER (WHERE NOT inserted)::int AS updated
 FROM written`;
+
+/**
+ * Which of these bills differ from what is stored (absent, or another hash)? Only keys and hashes travel, a fifth of
+ * a full row: on a re-run, where most bills are unchanged, most pages need nothing else.
+ */
+const CHANGED_KEYS_SQL = `
+SELECT x.session, x.number
+FROM jsonb_to_recordset($1::jsonb) AS x(session text, number text, enriched boolean, source_hash text, content_hash text)
+LEFT JOIN bills cur ON cur.session = x.session AND cur.number = x.number
+WHERE cur.session IS NULL
+   OR (x.enriched AND cur.content_hash IS DISTINCT FROM x.content_hash)
+   OR (NOT x.enriched AND cur.source_hash IS DISTINCT FROM x.source_hash)`;
 
 function toRow(b: Bill): Record<string, unknown> {
   return {
@@ -148,13 +162,21 @@ export class PostgresBillStore implements BillStore {
   async upsertBills(bills: readonly Bill[]): Promise<UpsertResult> {
     assertUniqueBillKeys(bills);
     if (bills.length === 0) return { created: 0, updated: 0, unchanged: 0 };
-    let result;
+    let created = 0;
+    let updated = 0;
     try {
-      result = await this.pool.query<{ created: number; updated: number }>(UPSERT_SQL, [JSON.stringify(bills.map(toRow))]);
+      const keys = bills.map((b) => ({ session: b.session, number: b.number, enriched: b.enriched, source_hash: b.sourceHash, content_hash: b.contentHash }));
+      const { rows: changed } = await this.pool.query<{ session: string; number: string }>(CHANGED_KEYS_SQL, [JSON.stringify(keys)]);
+      if (changed.length > 0) {
+        const wanted = new Set(changed.map((r) => `${r.session}/${r.number}`));
+        const rows = bills.filter((b) => wanted.has(`${b.session}/${b.number}`)).map(toRow);
+        // The same statement as for a whole page: under a race with another writer it still decides per row.
+        const result = await this.pool.query<{ created: number; updated: number }>(UPSERT_SQL, [JSON.stringify(rows)]);
+        ({ created, updated } = result.rows[0] ?? { created: 0, updated: 0 });
+      }
     } catch (err) {
       throw new BillStoreUnavailableError('postgres', err);
     }
-    const { created, updated } = result.rows[0] ?? { created: 0, updated: 0 };
     return { created, updated, unchanged: bills.length - created - updated };
   }
 
