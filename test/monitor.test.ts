@@ -16,6 +16,7 @@ import { checkSchedule, previousTick } from '../src/monitor/schedule-health.js';
 import type { MonitorResult } from '../workers/monitor.js';
 import { alertedKey } from '../workers/dead-letter.js';
 import { createTestEnv, keysWithoutTtl, type TestEnv } from './helpers/env.js';
+import { seedFetchLog, seedMixedDay as seedMixedDayRows, type SeedFields, type SeedStatus } from './helpers/fetch-log-seed.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startFleet, type RunningFleet } from './helpers/fleet.js';
 
@@ -99,25 +100,8 @@ describe('monitor', () => {
     }
   });
 
-  /** One fetch_logs row, `hoursAgo` before now. */
-  async function seed(status: 'success' | 'partial' | 'error', hoursAgo: number, extra: Partial<Record<string, number | string | null>> = {}) {
-    const v = { duration_ms: 2000, persisted_count: 0, duplicates_skipped: 0, filtered_pre_2015: 0, max_introduced_date: null, job_kind: 'fetch-bills', ...extra };
-    await t.pool.query(
-      `INSERT INTO fetch_logs (job_kind, scope, status, created_at, started_at, finished_at, duration_ms, persisted_count,
-         duplicates_skipped, filtered_pre_2015, max_introduced_date)
-       VALUES ($1, 'all', $2, now() - make_interval(secs => $3), now() - make_interval(secs => $3), now() - make_interval(secs => $3), $4, $5, $6, $7, $8)`,
-      [v.job_kind, status, hoursAgo * 3600, v.duration_ms, v.persisted_count, v.duplicates_skipped, v.filtered_pre_2015, v.max_introduced_date],
-    );
-  }
-
-  async function seedMixedDay() {
-    await seed('success', 1, { duration_ms: 1000, persisted_count: 10, duplicates_skipped: 1, max_introduced_date: '2024-05-02' });
-    await seed('success', 3, { duration_ms: 3000, persisted_count: 5, filtered_pre_2015: 2, max_introduced_date: '2024-04-30' });
-    await seed('partial', 5, { duration_ms: 4000, persisted_count: 7, duplicates_skipped: 2, max_introduced_date: '2024-03-01', job_kind: 'backfill-session' });
-    await seed('error', 7, { duration_ms: 500 });
-    // Outside the 24 h window: must not count, although its date is the newest.
-    await seed('error', 30, { persisted_count: 99, max_introduced_date: '2025-01-01' });
-  }
+  const seed = (status: SeedStatus, hoursAgo: number, extra?: SeedFields) => seedFetchLog(t.pool, status, hoursAgo, extra);
+  const seedMixedDay = () => seedMixedDayRows(t.pool);
 
   test('counts success / partial / error rows of the window, with the success rate and the latest introduced date', async () => {
     await seedMixedDay();
