@@ -1,7 +1,6 @@
 // npm start: the whole fleet in one process, for a laptop. Migrations, then the workers, then the board (which
 // syncs the schedules when SYNC_SCHEDULES_ON_BOARD_START is on) on PORT (default 3000). The same start functions as
 // npm run migrate / worker / board, composed; in production run those roles as separate processes instead.
-import { KIND_NAMES, isKindName } from '../queues/index.js';
 import { decideAuth } from '../src/board/auth.js';
 import { startBoard } from '../src/board/start.js';
 import { loadConfigOrExit } from '../src/config.js';
@@ -12,6 +11,7 @@ import { createLogger } from '../src/logger.js';
 import { FleetMetrics } from '../src/metrics.js';
 import { migrate } from '../src/migrations.js';
 import { installShutdown } from '../src/shutdown.js';
+import { configuredKindsOrExit } from '../workers/registry.js';
 import { startWorkers } from '../workers/worker-host.js';
 
 const config = loadConfigOrExit();
@@ -22,11 +22,7 @@ if (auth.mode === 'refuse') {
   process.stderr.write(`bill-fleet: refusing to start the board: ${auth.message}\n`);
   process.exit(2);
 }
-const unknown = config.worker.queues.filter((q) => !isKindName(q));
-if (unknown.length > 0) {
-  process.stderr.write(`bill-fleet: invalid configuration\n  WORKER_QUEUES: unknown queue(s) ${unknown.join(', ')}; known: ${KIND_NAMES.join(', ')}\n`);
-  process.exit(2);
-}
+const kinds = configuredKindsOrExit(config);
 
 try {
   // One FleetMetrics for the process: the board's /metrics shows queue counts, job durations and upstream calls.
@@ -34,7 +30,7 @@ try {
   await migrateOnce();
   const fleet = await openFleet(config, log, { onUpstreamResponse: metrics.observeUpstream });
   const workers = await startWorkers(fleet, {
-    kinds: config.worker.queues.filter(isKindName),
+    kinds,
     concurrency: config.worker.concurrency,
     drainMs: config.worker.drainMs,
     workerOptions: { lockDuration: config.worker.lockDurationMs, stalledInterval: config.worker.stalledIntervalMs },

@@ -79,6 +79,17 @@ describe('configuration', () => {
     assert.doesNotMatch(r.stderr, /hunter2/);
   });
 
+  test('an unknown queue in WORKER_QUEUES stops the worker with exit 2, listing the known ones', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+      cwd: root,
+      env: { ...process.env, WORKER_QUEUES: 'fetch-bills,fetch-bill' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /WORKER_QUEUES: unknown queue\(s\) fetch-bill; known: fetch-bills, backfill-session, monitor/);
+  });
+
   test("the worker's drain and last-resort exit fit inside Railway's draining window", () => {
     const at = (env: Record<string, string>) => {
       const { worker } = loadConfig(env);

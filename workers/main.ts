@@ -1,27 +1,23 @@
 // The worker process (npm run worker; node dist/workers/main.js in containers).
-import { KIND_NAMES, isKindName } from '../queues/index.js';
 import { loadConfigOrExit } from '../src/config.js';
 import { openFleet } from '../src/fleet.js';
 import { startWorkerHealthServer } from '../src/health/server.js';
 import { createLogger } from '../src/logger.js';
 import { FleetMetrics } from '../src/metrics.js';
 import { installShutdown } from '../src/shutdown.js';
+import { configuredKindsOrExit } from './registry.js';
 import { shutdownDeadlineMs, startWorkers } from './worker-host.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, { role: 'worker' });
 
-const unknown = config.worker.queues.filter((q) => !isKindName(q));
-if (unknown.length > 0) {
-  process.stderr.write(`bill-fleet: invalid configuration\n  WORKER_QUEUES: unknown queue(s) ${unknown.join(', ')}; known: ${KIND_NAMES.join(', ')}\n`);
-  process.exit(2);
-}
+const kinds = configuredKindsOrExit(config);
 
 try {
   const metrics = new FleetMetrics();
   const fleet = await openFleet(config, log, { onUpstreamResponse: metrics.observeUpstream });
   const host = await startWorkers(fleet, {
-    kinds: config.worker.queues.filter(isKindName),
+    kinds,
     concurrency: config.worker.concurrency,
     drainMs: config.worker.drainMs,
     workerOptions: { lockDuration: config.worker.lockDurationMs, stalledInterval: config.worker.stalledIntervalMs },

@@ -1,6 +1,7 @@
 // Each job kind's processor, by kind name. The mapped type makes a kind without a processor a compile error.
 import type { z } from 'zod';
-import { jobKinds, type KindName } from '../queues/index.js';
+import { KIND_NAMES, isKindName, jobKinds, type KindName } from '../queues/index.js';
+import type { Config } from '../src/config.js';
 import type { Processor } from './context.js';
 import { processBackfillSession } from './backfill-session.js';
 import { processFetchBills } from './fetch-bills.js';
@@ -13,3 +14,16 @@ export const processors: Processors = {
   'backfill-session': processBackfillSession,
   monitor: processMonitor,
 };
+
+/**
+ * The kinds WORKER_QUEUES names. An unknown name exits 2 like any other bad variable (config.ts cannot check it
+ * without importing the queues): a worker silently serving fewer queues than asked would look healthy.
+ */
+export function configuredKindsOrExit(config: Config): KindName[] {
+  const unknown = config.worker.queues.filter((q) => !isKindName(q));
+  if (unknown.length > 0) {
+    process.stderr.write(`bill-fleet: invalid configuration\n  WORKER_QUEUES: unknown queue(s) ${unknown.join(', ')}; known: ${KIND_NAMES.join(', ')}\n`);
+    process.exit(2);
+  }
+  return config.worker.queues.filter(isKindName);
+}
