@@ -12,7 +12,7 @@ import { FleetMetrics } from '../src/metrics.js';
 import { migrate } from '../src/migrations.js';
 import { installShutdown } from '../src/shutdown.js';
 import { configuredKindsOrExit } from '../workers/registry.js';
-import { startWorkers } from '../workers/worker-host.js';
+import { hostOptionsFrom, startWorkers } from '../workers/worker-host.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, { role: 'all-in-one' });
@@ -29,12 +29,7 @@ try {
   const metrics = new FleetMetrics();
   await migrateOnce();
   const fleet = await openFleet(config, log, { onUpstreamResponse: metrics.observeUpstream });
-  const workers = await startWorkers(fleet, {
-    kinds,
-    concurrency: config.worker.concurrency,
-    drainMs: config.worker.drainMs,
-    workerOptions: { lockDuration: config.worker.lockDurationMs, stalledInterval: config.worker.stalledIntervalMs },
-  });
+  const workers = await startWorkers(fleet, hostOptionsFrom(config, kinds));
   const board = await startBoard({ fleet, metrics, workers });
   // Workers drain first while the board keeps answering (/readyz says 503), then the board, then the connections.
   installShutdown(log, [

@@ -6,7 +6,7 @@ import { createLogger } from '../src/logger.js';
 import { FleetMetrics } from '../src/metrics.js';
 import { installShutdown } from '../src/shutdown.js';
 import { configuredKindsOrExit } from './registry.js';
-import { shutdownDeadlineMs, startWorkers } from './worker-host.js';
+import { hostOptionsFrom, shutdownDeadlineMs, startWorkers } from './worker-host.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, { role: 'worker' });
@@ -16,12 +16,7 @@ const kinds = configuredKindsOrExit(config);
 try {
   const metrics = new FleetMetrics();
   const fleet = await openFleet(config, log, { onUpstreamResponse: metrics.observeUpstream });
-  const host = await startWorkers(fleet, {
-    kinds,
-    concurrency: config.worker.concurrency,
-    drainMs: config.worker.drainMs,
-    workerOptions: { lockDuration: config.worker.lockDurationMs, stalledInterval: config.worker.stalledIntervalMs },
-  });
+  const host = await startWorkers(fleet, hostOptionsFrom(config, kinds));
   // /healthz, /readyz, /metrics on PORT (default 3001); closed last so /readyz answers 503 during the drain.
   const health = await startWorkerHealthServer({ fleet, workers: host, metrics });
   installShutdown(log, [

@@ -3,6 +3,7 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { getKind, type KindName } from '../queues/index.js';
+import type { Config } from '../src/config.js';
 import type { FleetDeps } from '../src/fleet.js';
 import { createRedis } from '../src/redis.js';
 import { errorMessage } from '../src/errors.js';
@@ -18,6 +19,16 @@ export interface WorkerHostOptions {
   drainMs: number;
   /** Extra BullMQ worker settings (tests shorten stalled-job checks). */
   workerOptions?: { stalledInterval?: number; lockDuration?: number };
+}
+
+/** The host options a worker process takes from its configuration (workers/main.ts, npm start). */
+export function hostOptionsFrom(config: Config, kinds: readonly KindName[]): WorkerHostOptions {
+  return {
+    kinds,
+    concurrency: config.worker.concurrency,
+    drainMs: config.worker.drainMs,
+    workerOptions: { lockDuration: config.worker.lockDurationMs, stalledInterval: config.worker.stalledIntervalMs },
+  };
 }
 
 export interface WorkerHost {
