@@ -1,7 +1,7 @@
 // PostgreSQL bill store: per page (never per bill), one query finds the bills that differ from what is stored (keys
-// and hashes only), then one INSERT … ON CONFLICT statement writes those. Unchanged rows are filtered again before
-// the INSERT and, under a race, by the WHERE on the conflict branch; xmax = 0 tells an inserted row from an updated
-// one, so the write's single result row gives all three counts.
+// and hashes only), then one INSERT … ON CONFLICT statement writes those. Unchanged rows are filtered inside the
+// statement too and, under a race, by the WHERE on the conflict branch; xmax = 0 tells an inserted row from an
+// updated one, so the write's single result row gives all three counts.
 import type pg from 'pg';
 import type { Bill } from '../bills/bill.js';
 // Registers the DATE → 'YYYY-MM-DD' parser that fromRow relies on, whichever pool the store is given.
@@ -70,15 +70,17 @@ FROM written`;
  * a full row: on a re-run, where most bills are unchanged, most pages need nothing else.
  */
 const CHANGED_KEYS_SQL = `
-SELECT x.session, x.number
-FROM jsonb_to_recordset($1::jsonb) AS x(session text, number text, enriched boolean, source_hash text, content_hash text)
-LEFT JOIN bills cur ON cur.session = x.session AND cur.number = x.number
+SELECT x.s AS session, x.n AS number
+FROM jsonb_to_recordset($1::jsonb) AS x(s text, n text, e boolean, sh text, ch text)
+LEFT JOIN bills cur ON cur.session = x.s AND cur.number = x.n
 WHERE cur.session IS NULL
-   OR (x.enriched AND cur.content_hash IS DISTINCT FROM x.content_hash)
-   OR (NOT x.enriched AND cur.source_hash IS DISTINCT FROM x.source_hash)`;
+   OR (x.e AND cur.content_hash IS DISTINCT FROM x.ch)
+   OR (NOT x.e AND cur.source_hash IS DISTINCT FROM x.sh)`;
 
+
+/** The row as JSON for jsonb_to_recordset; null fields are left out (they read back as NULL), saving bytes. */
 function toRow(b: Bill): Record<string, unknown> {
-  return {
+  const row: Record<string, unknown> = {
     session: b.session,
     number: b.number,
     legisinfo_id: b.legisinfoId,
@@ -98,6 +100,8 @@ function toRow(b: Bill): Record<string, unknown> {
     source_hash: b.sourceHash,
     content_hash: b.contentHash,
   };
+  for (const key of Object.keys(row)) if (row[key] === null) delete row[key];
+  return row;
 }
 
 interface BillRow {
@@ -165,13 +169,14 @@ export class PostgresBillStore implements BillStore {
     let created = 0;
     let updated = 0;
     try {
-      const keys = bills.map((b) => ({ session: b.session, number: b.number, enriched: b.enriched, source_hash: b.sourceHash, content_hash: b.contentHash }));
+      // Most pages of a re-run or an hourly fetch are unchanged: ask first (keys and hashes), ship only what differs.
+      const keys = bills.map((b) => ({ s: b.session, n: b.number, e: b.enriched, sh: b.sourceHash, ch: b.contentHash }));
       const { rows: changed } = await this.pool.query<{ session: string; number: string }>(CHANGED_KEYS_SQL, [JSON.stringify(keys)]);
-      if (changed.length > 0) {
-        const wanted = new Set(changed.map((r) => `${r.session}/${r.number}`));
-        const rows = bills.filter((b) => wanted.has(`${b.session}/${b.number}`)).map(toRow);
-        // The same statement as for a whole page: under a race with another writer it still decides per row.
-        const result = await this.pool.query<{ created: number; updated: number }>(UPSERT_SQL, [JSON.stringify(rows)]);
+      const wanted = new Set(changed.map((r) => `${r.session}/${r.number}`));
+      const toWrite = bills.filter((b) => wanted.has(`${b.session}/${b.number}`));
+      if (toWrite.length > 0) {
+        // The statement filters unchanged rows itself and, under a race with another writer, decides per row.
+        const result = await this.pool.query<{ created: number; updated: number }>(UPSERT_SQL, [JSON.stringify(toWrite.map(toRow))]);
         ({ created, updated } = result.rows[0] ?? { created: 0, updated: 0 });
       }
     } catch (err) {
