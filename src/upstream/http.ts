@@ -25,7 +25,8 @@ export interface ResponseEvent {
   durationMs: number;
 }
 
-const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+/** Besides every 5xx (including CDN codes such as 520–524, which are outages, not verdicts on the request). */
+const RETRYABLE_STATUS = new Set([408, 425, 429]);
 /** A Retry-After beyond this is not waited out inside the job: the job fails and BullMQ retries it later. */
 const MAX_RETRY_AFTER_MS = 120_000;
 
@@ -117,7 +118,7 @@ export class HttpClient {
 
     if (!response.ok) {
       const snippet = body.slice(0, 200).replace(/\s+/g, ' ');
-      if (RETRYABLE_STATUS.has(response.status)) {
+      if (response.status >= 500 || RETRYABLE_STATUS.has(response.status)) {
         throw new UpstreamTransientError(
           `${describe(url)}: HTTP ${response.status}`,
           url,
