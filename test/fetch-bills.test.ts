@@ -148,6 +148,41 @@ describe('fetch-bills', () => {
     assert.notEqual(second.get('introduced__gte'), (result as Record<string, unknown>).max_introduced_date);
   });
 
+  test('a manual run with an explicit window never moves the watermark', async () => {
+    const lookback = upstream.requestsTo('bills').length;
+    // Distinct limits: the same payload within the TTL would be answered from the result cache.
+    await fleet.run('fetch-bills', { limit: 100, introducedAfter: '2024-05-01' }); // max_introduced_date 2024-05-02
+    await fleet.run('fetch-bills', { limit: 101 });
+    const afterManual = upstream.requestsTo('bills').slice(lookback).at(-1)!.query;
+    assert.notEqual(afterManual.get('introduced__gte'), '2024-05-02', 'the manual window did not become the watermark');
+
+    // Now the incremental run above set the watermark to 2024-05-02; an old manual window must not pull it back.
+    await fleet.run('fetch-bills', { limit: 102, introducedAfter: '2016-01-01', introducedBefore: '2020-01-01' });
+    await fleet.run('fetch-bills', { limit: 103 });
+    assert.equal(upstream.requestsTo('bills').at(-1)!.query.get('introduced__gte'), '2024-05-02');
+  });
+
+  test('while every incremental run stops at its limit, a complete backfill of the session gets the watermark going', async () => {
+    await fleet.run('fetch-bills', { limit: 5 });
+    await fleet.run('fetch-bills', { limit: 6 });
+    const stuck = upstream.requestsTo('bills').at(-1)!.query.get('introduced__gte');
+    assert.notEqual(stuck, '2024-05-02', 'two truncated runs: still the default look-back');
+
+    const backfiller = await startFleet(
+      t.config({ OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl, LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl }),
+      t.log,
+      ['backfill-session'],
+    );
+    try {
+      const { result } = await backfiller.run('backfill-session', { parliament: 44, session: 1 });
+      assert.equal((result as Record<string, unknown>).max_introduced_date, '2024-05-02');
+    } finally {
+      await backfiller.close();
+    }
+    await fleet.run('fetch-bills', { limit: 7 });
+    assert.equal(upstream.requestsTo('bills').at(-1)!.query.get('introduced__gte'), '2024-05-02');
+  });
+
   test('rows before 2015 are filtered, identical repeats are skipped, a malformed row makes the run partial', async () => {
     upstream.honourDateFilters = false; // the client must hold the floor even when the server does not filter
     const bills = fixtureBills();

@@ -2,7 +2,7 @@
 // bills, enrich from LEGISinfo, upsert page by page, and write one fetch log row.
 import { fetchBillsScope, type FetchBillsPayload } from '../queues/fetch-bills.js';
 import { BillIngest, FLOOR_DATE } from '../src/bills/ingest.js';
-import type { RunSummary } from '../src/bills/run-summary.js';
+import { emptyCounters, type RunSummary } from '../src/bills/run-summary.js';
 import type { FetchLog } from '../src/stores/fetch-log.js';
 import type { JobContext } from './context.js';
 import { legisInfoLookup, recordRun, summarize, withErrorRecord, type RunFrame } from './ingest-run.js';
@@ -19,7 +19,7 @@ export async function resolveWindow(
   const lt = payload.introducedBefore ?? null;
   const atLeastFloor = (d: string) => (d < FLOOR_DATE ? FLOOR_DATE : d);
   if (payload.introducedAfter) return { introduced_gte: atLeastFloor(payload.introducedAfter), introduced_lt: lt, source: 'payload' };
-  const watermark = await fetchLog.lastWatermark('fetch-bills', scope);
+  const watermark = await fetchLog.lastWatermark(scope);
   if (watermark) return { introduced_gte: atLeastFloor(watermark), introduced_lt: lt, source: 'watermark' };
   const lookback = new Date(now.getTime() - DEFAULT_LOOKBACK_DAYS * 86_400_000).toISOString().slice(0, 10);
   return { introduced_gte: atLeastFloor(lookback), introduced_lt: lt, source: 'default' };
@@ -35,7 +35,8 @@ export async function processFetchBills(payload: FetchBillsPayload, ctx: JobCont
   return withErrorRecord(
     ctx,
     parameters,
-    () => ({ frame, counters: ingest!.counters }),
+    // A failure before the ingest exists (e.g. reading the watermark) is recorded with empty counters.
+    () => ({ frame, counters: ingest?.counters ?? emptyCounters() }),
     async () => {
       frame.window = await resolveWindow(payload, scope, deps.fetchLog);
       ingest = new BillIngest(deps.billStore, legisInfoLookup(ctx), {
@@ -65,7 +66,7 @@ export async function processFetchBills(payload: FetchBillsPayload, ctx: JobCont
       if (frame.truncated) {
         ctx.log.warn(
           { limit: payload.limit, scope },
-          'the run reached its limit before the end of the listing: the watermark does not advance; raise the limit or run a backfill',
+          'the run reached its limit before the end of the listing: the watermark does not advance; backfill the current session (npm run backfill) or raise the limit',
         );
       }
       const summary = summarize(frame, ingest.counters);

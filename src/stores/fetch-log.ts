@@ -79,17 +79,24 @@ export class FetchLog {
   }
 
   /**
-   * The watermark: max_introduced_date from the newest successful, complete run of this kind and scope.
-   * A run cut short by its limit saw an arbitrary subset (the API does not order by date), so it does not count.
+   * The watermark for an incremental fetch-bills run of `scope` ('all' or a session such as '44-1'): the latest
+   * max_introduced_date among the successful runs that saw everything from their start onwards. That is
+   * fetch-bills runs of the same scope and backfills (of that session, or of any session for 'all'), but not:
+   * - a run cut short by its limit: it saw an arbitrary subset (the API does not order by date);
+   * - a run with an explicit window (a manual introducedAfter/introducedBefore): it says nothing outside it.
+   * The latest date, not the newest run, so that backfilling an old session never moves the watermark back. A
+   * complete backfill of the current session is what gets a new fleet's watermark going: until one exists, every
+   * incremental run starts from the default look-back and stops at its limit (the monitor alerts on that).
    */
-  async lastWatermark(jobKind: string, scope: string): Promise<string | null> {
+  async lastWatermark(scope: string): Promise<string | null> {
     const { rows } = await this.pool.query<{ d: string | null }>(
-      `SELECT result_summary->>'max_introduced_date' AS d FROM fetch_logs
-        WHERE job_kind = $1 AND scope = $2 AND status = 'success'
+      `SELECT max((result_summary->>'max_introduced_date')::date)::text AS d FROM fetch_logs
+        WHERE status = 'success'
+          AND ((job_kind = 'fetch-bills' AND scope = $1) OR (job_kind = 'backfill-session' AND ($1 = 'all' OR scope = $1)))
           AND coalesce((result_summary->>'truncated')::boolean, false) = false
-          AND result_summary->>'max_introduced_date' IS NOT NULL
-        ORDER BY created_at DESC, id DESC LIMIT 1`,
-      [jobKind, scope],
+          AND coalesce(result_summary->'window'->>'source', 'none') <> 'payload'
+          AND result_summary->'window'->>'introduced_lt' IS NULL`,
+      [scope],
     );
     return rows[0]?.d ?? null;
   }
