@@ -12,6 +12,7 @@ import { KIND_NAMES } from '../queues/index.js';
 import { declaredSchedules, scheduledJobId, syncSchedules } from '../queues/schedules.js';
 import { evaluateAlerts } from '../src/monitor/alerts.js';
 import { gatherFleetStats } from '../src/monitor/fleet-stats.js';
+import { gatherQueueStats } from '../src/monitor/queue-stats.js';
 import { checkSchedule, previousTick } from '../src/monitor/schedule-health.js';
 import type { MonitorResult } from '../workers/monitor.js';
 import { alertedKey } from '../workers/dead-letter.js';
@@ -179,6 +180,31 @@ describe('monitor', () => {
     assert.equal(hook.posts.length, 1);
   });
 
+  test('every scheduled fetch stopping at its limit raises watermark_stuck; one complete run clears it', async () => {
+    const run = async (truncated: boolean, source: string, hoursAgo: number) =>
+      t.pool.query(
+        `INSERT INTO fetch_logs (job_kind, scope, status, created_at, started_at, finished_at, duration_ms, result_summary)
+         VALUES ('fetch-bills', 'all', 'success', now() - make_interval(secs => $1), now(), now(), 100, $2)`,
+        [hoursAgo * 3600, JSON.stringify({ truncated, window: { introduced_gte: '2016-11-25', introduced_lt: null, source } })],
+      );
+    await run(true, 'default', 1);
+    await run(true, 'default', 2);
+    await run(false, 'payload', 3); // a manual run with its own window says nothing about the watermark
+    fleet = await startFleet(t.config(NO_SCHEDULES), t.log, ['monitor']);
+    const stuck = (await fleet.run('monitor', {})).result as MonitorResult;
+    assert.equal(stuck.incremental_runs, 2);
+    const alert = stuck.alerts.find((a) => a.code === 'watermark_stuck');
+    assert.match(alert?.message ?? '', /all 2 scheduled fetch-bills run\(s\) over the last 24 h stopped at their limit.*backfill the current session/);
+
+    await run(false, 'watermark', 0.5);
+    const moving = (await fleet.run('monitor', { hoursBack: 23 })).result as MonitorResult;
+    assert.deepEqual(
+      moving.alerts.map((a) => a.code),
+      [],
+      'one complete incremental run in the window: the watermark moves',
+    );
+  });
+
   test('webhook answering 500: retried, logged, and the job still completes', async () => {
     hook.status = 500;
     const { log, lines } = capturingLogger();
@@ -236,6 +262,23 @@ describe('monitor', () => {
 
       await queue.removeJobScheduler('fetch-bills-hourly');
       assert.equal((await check(missedAt)).state, 'not-registered');
+    } finally {
+      await queue.close();
+    }
+  });
+
+  test("a due scheduled run waiting for a worker is as old as the time since its tick, not since it was created", async () => {
+    // A scheduler creates its next job one period ahead (delay = 1 h); at the tick BullMQ moves it to the wait list
+    // and resets the job's delay to 0. Its wait starts at the tick.
+    const queue = new Queue('fetch-bills', { connection: t.redis, prefix: t.prefix });
+    try {
+      const job = await queue.add('fetch-bills', { limit: 1 }, { delay: HOUR });
+      await job.promote(); // as a worker's moveToActive does once the tick has come: to the wait list, delay 0
+      assert.equal(await job.getState(), 'waiting');
+      const tick = job.timestamp + HOUR;
+      const stats = await gatherQueueStats(queue, t.redis, new Date(tick - 24 * HOUR), new Date(tick + 5 * 60_000));
+      assert.equal(stats.oldest_waiting_job_id, job.id);
+      assert.equal(stats.oldest_waiting_age_seconds, 300, 'five minutes after the tick, not an hour and five');
     } finally {
       await queue.close();
     }

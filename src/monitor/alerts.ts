@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { FleetStats } from './fleet-stats.js';
 import { postWebhook, type WebhookMessage, type WebhookResult } from './webhook.js';
 
-export type AlertCode = 'success_rate' | 'no_recent_success' | 'failed_jobs' | 'waiting_age' | 'scheduled_run' | 'dead_letter';
+export type AlertCode = 'success_rate' | 'no_recent_success' | 'watermark_stuck' | 'failed_jobs' | 'waiting_age' | 'scheduled_run' | 'dead_letter';
 
 export interface Alert {
   code: AlertCode;
@@ -40,6 +40,17 @@ export function evaluateAlerts(stats: FleetStats, t: AlertThresholds): Alert[] {
         stats.last_success_at === null
           ? `no successful fetch on record (threshold ${t.maxHoursSinceSuccess} h)`
           : `no successful fetch for ${stats.hours_since_success} h (last at ${stats.last_success_at}; threshold ${t.maxHoursSinceSuccess} h)`,
+    });
+  }
+
+  // Every incremental fetch stopped at its limit: each one read an arbitrary subset of a wide window and the
+  // watermark cannot advance (a new fleet with no complete run yet, or a gap after a long outage). Runs "succeed",
+  // so nothing else here would say it.
+  if (stats.incremental_runs > 0 && stats.incremental_runs_truncated === stats.incremental_runs) {
+    alerts.push({
+      code: 'watermark_stuck',
+      value: stats.incremental_runs_truncated,
+      message: `all ${stats.incremental_runs} scheduled fetch-bills run(s) over ${window} stopped at their limit, so the watermark is not advancing and bills outside what they read are missed: backfill the current session (npm run backfill -- --parliament P --session S), which sets the watermark, or raise FETCH_BILLS_HOURLY_LIMIT / FETCH_BILLS_DAILY_LIMIT`,
     });
   }
 

@@ -23,9 +23,13 @@ export interface QueueStats {
   oldest_waiting_job_id: string | null;
 }
 
-/** When a job became ready to run: its creation time plus any delay it was given (scheduled and retried jobs). */
+/**
+ * When a job became ready to run: its creation time plus the delay it was created with (a scheduled run's tick), or
+ * when it last ran (a retry after its backoff). Not `job.delay`: BullMQ sets it to 0 when it promotes a delayed job,
+ * which would date a due scheduled run from its creation, a whole cron period before its tick.
+ */
 function readySince(job: Job): number {
-  return job.timestamp + (job.delay ?? job.opts.delay ?? 0);
+  return Math.max(job.timestamp + (job.opts.delay ?? 0), job.processedOn ?? 0);
 }
 
 /** The delayed set scores a job by its due time × 0x1000 plus a tie-breaker (BullMQ's getDelayedScore). */

@@ -25,6 +25,10 @@ export interface RunStats {
   /** The newest successful run of any kind, over all history (not only the window). */
   last_success_at: string | null;
   hours_since_success: number | null;
+  /** fetch-bills runs of the window without an explicit window (from the watermark or the default look-back)… */
+  incremental_runs: number;
+  /** …and how many of them stopped at their limit: when that is all of them, the watermark is not moving. */
+  incremental_runs_truncated: number;
   /** The same counts per job kind (fetch-bills, backfill-session). */
   by_kind: Record<string, { total: number; successful: number; partial: number; failed: number }>;
 }
@@ -39,9 +43,15 @@ interface AggregateRow {
   duplicates: string;
   filtered: string;
   latest_introduced: string | null;
+  incremental: string;
+  incremental_truncated: string;
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** A fetch-bills run that picked its own window (watermark or default look-back) and did not fail. */
+const INCREMENTAL = `job_kind = 'fetch-bills' AND status <> 'error'
+  AND coalesce(result_summary->'window'->>'source', '') IN ('watermark', 'default')`;
 
 export async function gatherRunStats(pool: pg.Pool, hoursBack: number, now = new Date()): Promise<RunStats> {
   const since = new Date(now.getTime() - hoursBack * 3_600_000);
@@ -57,7 +67,9 @@ export async function gatherRunStats(pool: pg.Pool, hoursBack: number, now = new
               coalesce(sum(persisted_count), 0) AS persisted,
               coalesce(sum(duplicates_skipped), 0) AS duplicates,
               coalesce(sum(filtered_pre_2015), 0) AS filtered,
-              to_char(max(max_introduced_date), 'YYYY-MM-DD') AS latest_introduced
+              to_char(max(max_introduced_date), 'YYYY-MM-DD') AS latest_introduced,
+              count(*) FILTER (WHERE ${INCREMENTAL}) AS incremental,
+              count(*) FILTER (WHERE ${INCREMENTAL} AND coalesce((result_summary->>'truncated')::boolean, false)) AS incremental_truncated
          FROM fetch_logs WHERE created_at >= $1 AND created_at <= $2`,
       [since, now],
     ),
@@ -84,6 +96,8 @@ export async function gatherRunStats(pool: pg.Pool, hoursBack: number, now = new
     duplicates_skipped: Number(row.duplicates),
     filtered_pre_2015: Number(row.filtered),
     latest_introduced_at: row.latest_introduced,
+    incremental_runs: Number(row.incremental),
+    incremental_runs_truncated: Number(row.incremental_truncated),
     last_success_at: lastSuccess ? lastSuccess.toISOString() : null,
     hours_since_success: lastSuccess ? round2((now.getTime() - lastSuccess.getTime()) / 3_600_000) : null,
     by_kind: Object.fromEntries(
