@@ -71,7 +71,12 @@ export function bullProcessor(kind: JobKind, processor: Processor<never, unknown
         // (if the kind keeps one) lets the next replica resume where this one stopped.
         log.warn({ reason: errorMessage(abort.reason) }, 'job cancelled; returning it to the queue');
         if (token) {
-          await job.moveToDelayed(Date.now() + 1_000, token);
+          try {
+            await job.moveToDelayed(Date.now() + 1_000, token);
+          } catch (err) {
+            // Its lock is gone (cancelled because it was lost): another worker has the job, or will; leave it be.
+            log.warn({ err: errorMessage(err) }, 'could not hand the job back; its lock is gone, so another worker takes it over');
+          }
           throw new DelayedError();
         }
         throw new JobCancelledError(errorMessage(abort.reason));

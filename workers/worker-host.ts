@@ -41,6 +41,13 @@ export interface WorkerHost {
 
 /** After cancelling, jobs get this long to hand themselves back before the host stops waiting for them. */
 export const FORCE_CLOSE_AFTER_CANCEL_MS = 2_000;
+/**
+ * How many times a job may be recovered from a dead or frozen worker before BullMQ fails it. BullMQ's default (1)
+ * would fail a long backfill whose replica is killed twice (two deploys without a drain window), with no fetch-log
+ * row; a checkpointed job loses at most a page per recovery, so a few more are cheap. Still bounded: a job that
+ * kills every worker that takes it ends up failed, not looping.
+ */
+export const MAX_STALLED_COUNT = 5;
 /** Each worker connection gets this long to QUIT politely before it is dropped. */
 const QUIT_TIMEOUT_MS = 1_000;
 /** Headroom for closing the fleet's shared connections (Redis, pg pool) after the workers stop. */
@@ -101,11 +108,20 @@ export async function startWorkers(deps: FleetDeps, options: WorkerHostOptions):
       connection,
       prefix: config.queuePrefix,
       concurrency: options.concurrency,
+      maxStalledCount: MAX_STALLED_COUNT,
       ...options.workerOptions,
     });
     const wlog = log.child({ queue: kind.name });
     worker.on('error', (err) => wlog.error({ err: errorMessage(err) }, 'worker error'));
     worker.on('stalled', (jobId) => wlog.warn({ jobId }, 'job stalled (its worker died or blocked); it will be retried'));
+    // The lock could not be renewed (Redis was away longer than the lock): the stalled-job check may already have
+    // handed the job to another replica. Stop here rather than run it twice; the other replica resumes it.
+    worker.on('lockRenewalFailed', (jobIds) => {
+      for (const jobId of jobIds) {
+        wlog.warn({ jobId }, 'lost the lock on a running job: cancelling it here; another replica takes it over from its checkpoint');
+        worker.cancelJob(jobId, 'lost its lock');
+      }
+    });
     watchDeadLetters(worker, deps); // one alert per job that fails for good
     workers.push(worker);
   }
