@@ -43,7 +43,7 @@ export async function openFleet(config: Config, log: Logger, options: OpenOption
   const pool = createPool(config.databaseUrl, log);
   const closers: Array<() => Promise<unknown>> = [() => pool.end()];
   const closeAll = async () => {
-    for (const close of closers.reverse()) await close().catch((err) => log.warn({ err: (err as Error).message }, 'error while closing'));
+    for (const close of [...closers].reverse()) await close().catch((err) => log.warn({ err: (err as Error).message }, 'error while closing'));
   };
   try {
     const redis = createRedis(config.redisUrl, 'worker', log);

@@ -24,7 +24,7 @@ export function redisOptions(role: RedisRole): RedisOptions {
 
 export function createRedis(url: string, role: RedisRole, log: Logger): Redis {
   const redis = new Redis(url, redisOptions(role));
-  attachRedisErrorLogging(redis, log.child({ component: 'redis', role }));
+  attachRedisErrorLogging(redis, log.child({ component: 'redis', connection: role }));
   return redis;
 }
 
@@ -84,6 +84,11 @@ export function redactUrl(url: string): string {
  * then we cannot check, and say so.
  */
 export async function checkEvictionPolicy(redis: Redis, log: Logger): Promise<string | undefined> {
+  // The first command of a process: with Redis down it waits (workers ride out outages), so say what it waits for.
+  const waiting = setTimeout(() => {
+    log.warn({ redis: `${redis.options.host}:${redis.options.port}` }, 'waiting for Redis to answer; start-up continues when it does (check REDIS_URL)');
+  }, 5_000);
+  waiting.unref();
   try {
     const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
     const policy = reply[1];
@@ -97,6 +102,8 @@ export async function checkEvictionPolicy(redis: Redis, log: Logger): Promise<st
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'could not read Redis maxmemory-policy (CONFIG disabled?); make sure it is noeviction');
     return undefined;
+  } finally {
+    clearTimeout(waiting);
   }
 }
 

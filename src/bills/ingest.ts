@@ -62,7 +62,6 @@ export class BillIngest {
       const sessionEnrichment = enrichmentBySession.get(row.session) ?? null;
       if (sessionEnrichment === null) this.enrichmentFailed = true;
       const found = row.legisinfo_id ? sessionEnrichment?.[String(row.legisinfo_id)] : undefined;
-      if (sessionEnrichment !== null && !found) page.not_in_legisinfo += 1;
 
       const bill = makeBill(
         {
@@ -85,6 +84,7 @@ export class BillIngest {
         continue;
       }
       this.seen.set(key, bill.sourceHash);
+      if (sessionEnrichment !== null && !found) page.not_in_legisinfo += 1; // after the dedupe: once per bill
       bills.push(bill);
       if (introduced !== null) {
         if (page.max_introduced_date === null || introduced > page.max_introduced_date) page.max_introduced_date = introduced;

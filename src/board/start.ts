@@ -46,7 +46,7 @@ export async function startBoard({ fleet, metrics, workers }: StartBoardOptions)
   // The board's queue connection reconnects forever but fails a command after one retry instead of queueing it
   // for the length of an outage: a browser or script gets an error rather than a hung request.
   const redis = new Redis(config.redisUrl, { ...redisOptions('worker'), connectionName: 'bill-fleet-board', maxRetriesPerRequest: 1 });
-  attachRedisErrorLogging(redis, log.child({ component: 'redis', role: 'board' }));
+  attachRedisErrorLogging(redis, log.child({ component: 'redis', connection: 'board' }));
 
   const board = createBoardApp({ config, log, redis, pool: fleet.pool, metrics, workers });
   const durations = await observeJobDurations(config, board.queues.values(), metrics, log);

@@ -1,7 +1,7 @@
 // PostgreSQL bill store: per page (never per bill), one query finds the bills that differ from what is stored (keys
-// and hashes only), then one INSERT … ON CONFLICT statement writes those. Unchanged rows are filtered inside the
-// statement too and, under a race, by the WHERE on the conflict branch; xmax = 0 tells an inserted row from an
-// updated one, so the write's single result row gives all three counts.
+// and hashes only), then one INSERT … ON CONFLICT statement writes those. Rows that are unchanged never reach the
+// INSERT, so they take no row lock; under a race with another writer the WHERE on the conflict branch decides.
+// xmax = 0 tells an inserted row from an updated one, so the write's single result row gives all three counts.
 import type pg from 'pg';
 import type { Bill } from '../bills/bill.js';
 // Registers the DATE → 'YYYY-MM-DD' parser that fromRow relies on, whichever pool the store is given.
@@ -32,20 +32,12 @@ WITH input AS (
     short_title_en text, short_title_fr text, introduced date, status_en text, status_fr text,
     sponsor_en text, bill_type_en text, royal_assent date, latest_activity_at date, url text,
     enriched boolean, source_hash text, content_hash text)
-), changed AS (
-  -- Rows already stored with the same hash never reach the INSERT: an ON CONFLICT that ends up updating nothing
-  -- still locks the row (a WAL write per unchanged bill). The conflict clause below still decides under races.
-  SELECT i.* FROM input i
-  LEFT JOIN bills cur ON cur.session = i.session AND cur.number = i.number
-  WHERE cur.session IS NULL
-     OR (i.enriched AND cur.content_hash IS DISTINCT FROM i.content_hash)
-     OR (NOT i.enriched AND cur.source_hash IS DISTINCT FROM i.source_hash)
 ), written AS (
   INSERT INTO bills AS b (session, number, legisinfo_id, title_en, title_fr, introduced, url, enriched,
                           source_hash, content_hash, ${ENRICHMENT_COLUMNS.join(', ')})
   SELECT session, number, legisinfo_id, title_en, title_fr, introduced, url, enriched,
          source_hash, content_hash, ${ENRICHMENT_COLUMNS.join(', ')}
-  FROM changed
+  FROM input
   ON CONFLICT (session, number) DO UPDATE SET
     legisinfo_id = EXCLUDED.legisinfo_id,
     title_en     = EXCLUDED.title_en,
@@ -175,7 +167,7 @@ export class PostgresBillStore implements BillStore {
       const wanted = new Set(changed.map((r) => `${r.session}/${r.number}`));
       const toWrite = bills.filter((b) => wanted.has(`${b.session}/${b.number}`));
       if (toWrite.length > 0) {
-        // The statement filters unchanged rows itself and, under a race with another writer, decides per row.
+        // Under a race with another writer, the conflict branch's WHERE still decides per row.
         const result = await this.pool.query<{ created: number; updated: number }>(UPSERT_SQL, [JSON.stringify(toWrite.map(toRow))]);
         ({ created, updated } = result.rows[0] ?? { created: 0, updated: 0 });
       }
