@@ -22,10 +22,14 @@ interface UpstreamCounts {
 }
 
 async function startUpstream(pageSize: number, delayMs: number, sessions: Array<[string, number]>) {
-  const child = forkTs('bench/upstream.ts', [String(pageSize), String(delayMs), sessions.map(([s, n]) => `${s}:${n}`).join(',')], {
-    env: {},
-    stdout: 'ignore',
-  });
+  const child = forkTs(
+    'bench/upstream.ts',
+    [String(pageSize), String(delayMs), sessions.map(([s, n]) => `${s}:${n}`).join(',')],
+    {
+      env: {},
+      stdout: 'ignore',
+    },
+  );
   const ready = await child.next<UpstreamReady>('ready', 60_000);
   const counts = async () => {
     child.send({ type: 'counts' });
@@ -35,7 +39,11 @@ async function startUpstream(pageSize: number, delayMs: number, sessions: Array<
 }
 
 /** A worker process exactly as deployed (workers/main.ts), serving only backfill-session. */
-async function startWorkerProcess(ctx: BenchContext, upstream: UpstreamReady, concurrency: number): Promise<BenchChild> {
+async function startWorkerProcess(
+  ctx: BenchContext,
+  upstream: UpstreamReady,
+  concurrency: number,
+): Promise<BenchChild> {
   const child = forkTs('workers/main.ts', [], {
     env: childEnv(ctx, {
       WORKER_QUEUES: 'backfill-session',
@@ -52,7 +60,10 @@ async function startWorkerProcess(ctx: BenchContext, upstream: UpstreamReady, co
 }
 
 function openEvents(ctx: BenchContext): Promise<QueueEvents> {
-  const events = new QueueEvents(backfillSession.name, { connection: { url: REDIS_URL, maxRetriesPerRequest: null }, prefix: ctx.env.prefix });
+  const events = new QueueEvents(backfillSession.name, {
+    connection: { url: REDIS_URL, maxRetriesPerRequest: null },
+    prefix: ctx.env.prefix,
+  });
   events.on('error', (err) => ctx.progress(`queue events error: ${err.message}`));
   return events.waitUntilReady().then(() => events);
 }
@@ -88,8 +99,16 @@ function whenCompleted(events: QueueEvents, jobIds: string[], timeoutMs: number)
 }
 
 /** Enqueues the backfills (through queues/index.ts, as operators do) and times until the last one completes. */
-async function timeBackfills(queue: Queue, events: QueueEvents, runs: Array<{ jobId: string; payload: BackfillSessionPayload }>): Promise<number> {
-  const done = whenCompleted(events, runs.map((r) => r.jobId), 180_000);
+async function timeBackfills(
+  queue: Queue,
+  events: QueueEvents,
+  runs: Array<{ jobId: string; payload: BackfillSessionPayload }>,
+): Promise<number> {
+  const done = whenCompleted(
+    events,
+    runs.map((r) => r.jobId),
+    180_000,
+  );
   const started = performance.now();
   for (const r of runs) {
     const { created } = await enqueue(queue, backfillSession, r.payload, { jobId: r.jobId });
@@ -100,14 +119,24 @@ async function timeBackfills(queue: Queue, events: QueueEvents, runs: Array<{ jo
 }
 
 /** The run really happened: status success, the expected counts, no cached answer, and its fetch log row. */
-async function checkRun(ctx: BenchContext, queue: Queue, jobId: string, expect: Partial<RunSummary>): Promise<RunSummary> {
+async function checkRun(
+  ctx: BenchContext,
+  queue: Queue,
+  jobId: string,
+  expect: Partial<RunSummary>,
+): Promise<RunSummary> {
   const job = await queue.getJob(jobId);
   const summary = job?.returnvalue as (RunSummary & { cached?: boolean }) | undefined;
-  if (!summary || summary.cached) throw new Error(`${jobId}: ${summary ? 'answered from the result cache' : 'no result'}`);
+  if (!summary || summary.cached)
+    throw new Error(`${jobId}: ${summary ? 'answered from the result cache' : 'no result'}`);
   for (const [k, v] of Object.entries({ status: 'success', ...expect })) {
-    if (summary[k as keyof RunSummary] !== v) throw new Error(`${jobId}: ${k} is ${String(summary[k as keyof RunSummary])}, expected ${String(v)}`);
+    if (summary[k as keyof RunSummary] !== v)
+      throw new Error(`${jobId}: ${k} is ${String(summary[k as keyof RunSummary])}, expected ${String(v)}`);
   }
-  const { rows } = await ctx.env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM fetch_logs WHERE job_id = $1', [jobId]);
+  const { rows } = await ctx.env.pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM fetch_logs WHERE job_id = $1',
+    [jobId],
+  );
   if (rows[0]?.n !== 1) throw new Error(`${jobId}: expected 1 fetch_logs row, found ${rows[0]?.n}`);
   return summary;
 }
@@ -147,7 +176,8 @@ async function floor(ctx: BenchContext, upstream: UpstreamReady) {
   const downloadMs = performance.now() - t0;
   const t1 = performance.now();
   let rows = 0;
-  for (const objects of pages) rows += (await ctx.env.pool.query(FLOOR_INSERT, [JSON.stringify(objects)])).rowCount ?? 0;
+  for (const objects of pages)
+    rows += (await ctx.env.pool.query(FLOOR_INSERT, [JSON.stringify(objects)])).rowCount ?? 0;
   const insertMs = performance.now() - t1;
   if (rows !== BACKFILL_BILLS) throw new Error(`floor inserted ${rows} rows, expected ${BACKFILL_BILLS}`);
   // The one other page the first run downloads. Timed on its own so the bills-only floor can be reported too.
@@ -156,20 +186,40 @@ async function floor(ctx: BenchContext, upstream: UpstreamReady) {
   if (!legisinfo.ok) throw new Error(`floor download: LEGISinfo answered ${legisinfo.status}`);
   await legisinfo.json();
   const legisInfoMs = performance.now() - t2;
-  return { downloadMs, insertMs, legisInfoMs, totalMs: downloadMs + legisInfoMs + insertMs, billsOnlyMs: downloadMs + insertMs, pages: pages.length };
+  return {
+    downloadMs,
+    insertMs,
+    legisInfoMs,
+    totalMs: downloadMs + legisInfoMs + insertMs,
+    billsOnlyMs: downloadMs + insertMs,
+    pages: pages.length,
+  };
 }
 
 export async function benchBackfill(ctx: BenchContext): Promise<void> {
-  ctx.progress(`part 2: backfill of ${BACKFILL_BILLS} bills (pages of ${PAGE_SIZE}) vs the floor, ${BACKFILL_REPS} repetitions`);
+  ctx.progress(
+    `part 2: backfill of ${BACKFILL_BILLS} bills (pages of ${PAGE_SIZE}) vs the floor, ${BACKFILL_REPS} repetitions`,
+  );
   const upstream = await startUpstream(PAGE_SIZE, 0, [[SESSION.code, BACKFILL_BILLS]]);
   const { pool, redis, prefix } = ctx.env;
-  await pool.query(`CREATE TABLE ${FLOOR_TABLE} (LIKE bills INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`);
+  await pool.query(
+    `CREATE TABLE ${FLOOR_TABLE} (LIKE bills INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`,
+  );
   const queue = openQueue(backfillSession, redis, prefix);
   queue.on('error', (err) => ctx.progress(`queue error: ${err.message}`));
   const events = await openEvents(ctx);
   const worker = await startWorkerProcess(ctx, upstream.ready, 2);
-  const payload: BackfillSessionPayload = { parliament: SESSION.parliament, session: SESSION.session, limit: BACKFILL_BILLS };
-  const reps: Array<{ floor: Awaited<ReturnType<typeof floor>>; firstMs: number; secondMs: number; secondBillPages: number }> = [];
+  const payload: BackfillSessionPayload = {
+    parliament: SESSION.parliament,
+    session: SESSION.session,
+    limit: BACKFILL_BILLS,
+  };
+  const reps: Array<{
+    floor: Awaited<ReturnType<typeof floor>>;
+    firstMs: number;
+    secondMs: number;
+    secondBillPages: number;
+  }> = [];
   try {
     for (let rep = 1; rep <= BACKFILL_REPS; rep += 1) {
       await pool.query(`TRUNCATE bills, ${FLOOR_TABLE}`);
@@ -196,9 +246,12 @@ export async function benchBackfill(ctx: BenchContext): Promise<void> {
         runs = await fleetRuns();
         f = await floor(ctx, upstream.ready);
       }
-      if (runs.secondBillPages !== f.pages) throw new Error(`the second backfill read ${runs.secondBillPages} bills pages, expected ${f.pages}`);
+      if (runs.secondBillPages !== f.pages)
+        throw new Error(`the second backfill read ${runs.secondBillPages} bills pages, expected ${f.pages}`);
       reps.push({ floor: f, ...runs });
-      ctx.progress(`  rep ${rep}: floor ${round(f.totalMs, 0)} ms, first ${round(runs.firstMs, 0)} ms, second ${round(runs.secondMs, 0)} ms`);
+      ctx.progress(
+        `  rep ${rep}: floor ${round(f.totalMs, 0)} ms, first ${round(runs.firstMs, 0)} ms, second ${round(runs.secondMs, 0)} ms`,
+      );
     }
   } finally {
     await worker.stop();
@@ -257,8 +310,14 @@ export async function benchBackfill(ctx: BenchContext): Promise<void> {
     },
   );
   ctx.lines.push(
-    ['backfill first run', `${billsPerSecond(firstMs)} bills/s (${round(firstMs, 0)} ms, enqueue → completed, fetch log written)`],
-    ['backfill floor (download + insert)', `${billsPerSecond(floorMs)} bills/s (${round(floorMs, 0)} ms, of which the LEGISinfo list ${round(median(reps.map((r) => r.floor.legisInfoMs)), 0)} ms; bills pages alone ${round(billsOnlyFloorMs, 0)} ms → ${round(overBillsOnlyFloor, 2)} ×)`],
+    [
+      'backfill first run',
+      `${billsPerSecond(firstMs)} bills/s (${round(firstMs, 0)} ms, enqueue → completed, fetch log written)`,
+    ],
+    [
+      'backfill floor (download + insert)',
+      `${billsPerSecond(floorMs)} bills/s (${round(floorMs, 0)} ms, of which the LEGISinfo list ${round(median(reps.map((r) => r.floor.legisInfoMs)), 0)} ms; bills pages alone ${round(billsOnlyFloorMs, 0)} ms → ${round(overBillsOnlyFloor, 2)} ×)`,
+    ],
     ['backfill second run (unchanged)', `${billsPerSecond(secondMs)} bills/s (${round(secondMs, 0)} ms)`],
   );
 }
@@ -275,8 +334,12 @@ const SCALE_ROUNDS = [1, 2, 2, 1];
 
 export async function benchScaleOut(ctx: BenchContext): Promise<void> {
   ctx.progress(`part 3: ${SCALE_SESSIONS} backfills against a ${SCALE_DELAY_MS} ms upstream, 1 vs 2 worker processes`);
-  const sessionsOf = (round: number) => Array.from({ length: SCALE_SESSIONS }, (_, k) => ({ parliament: 60 + round, session: k + 1 }));
-  const all = SCALE_ROUNDS.flatMap((_, r) => sessionsOf(r)).map((s): [string, number] => [`${s.parliament}-${s.session}`, SCALE_BILLS]);
+  const sessionsOf = (round: number) =>
+    Array.from({ length: SCALE_SESSIONS }, (_, k) => ({ parliament: 60 + round, session: k + 1 }));
+  const all = SCALE_ROUNDS.flatMap((_, r) => sessionsOf(r)).map((s): [string, number] => [
+    `${s.parliament}-${s.session}`,
+    SCALE_BILLS,
+  ]);
   const upstream = await startUpstream(SCALE_PAGE_SIZE, SCALE_DELAY_MS, all);
   const queue = openQueue(backfillSession, ctx.env.redis, ctx.env.prefix);
   queue.on('error', (err) => ctx.progress(`queue error: ${err.message}`));
@@ -284,9 +347,14 @@ export async function benchScaleOut(ctx: BenchContext): Promise<void> {
   const results: Array<{ processes: number; ms: number }> = [];
   try {
     for (const [r, processes] of SCALE_ROUNDS.entries()) {
-      const workers = await Promise.all(Array.from({ length: processes }, () => startWorkerProcess(ctx, upstream.ready, SCALE_CONCURRENCY)));
+      const workers = await Promise.all(
+        Array.from({ length: processes }, () => startWorkerProcess(ctx, upstream.ready, SCALE_CONCURRENCY)),
+      );
       try {
-        const runs = sessionsOf(r).map((s) => ({ jobId: `bench-scale-${s.parliament}-${s.session}`, payload: { ...s, limit: 5_000 } }));
+        const runs = sessionsOf(r).map((s) => ({
+          jobId: `bench-scale-${s.parliament}-${s.session}`,
+          payload: { ...s, limit: 5_000 },
+        }));
         const ms = await timeBackfills(queue, events, runs);
         for (const run of runs) await checkRun(ctx, queue, run.jobId, { created: SCALE_BILLS });
         results.push({ processes, ms });
@@ -321,5 +389,8 @@ export async function benchScaleOut(ctx: BenchContext): Promise<void> {
     met: speedup >= 1.8,
     detail: `${SCALE_SESSIONS} sessions × ${SCALE_BILLS} bills, pages of ${SCALE_PAGE_SIZE}, every request answered after ${SCALE_DELAY_MS} ms, concurrency ${SCALE_CONCURRENCY} per process; rounds 1-2-2-1: 1 process ${round(avg(1), 0)} ms, 2 processes ${round(avg(2), 0)} ms`,
   });
-  ctx.lines.push(['scale-out 1 / 2 processes', `${round(avg(1), 0)} ms / ${round(avg(2), 0)} ms for ${SCALE_SESSIONS} backfills`]);
+  ctx.lines.push([
+    'scale-out 1 / 2 processes',
+    `${round(avg(1), 0)} ms / ${round(avg(2), 0)} ms for ${SCALE_SESSIONS} backfills`,
+  ]);
 }

@@ -62,11 +62,15 @@ async function trivialRun(
   const queueName = `bench-trivial-${mode}-c${concurrency}-${(runNumber += 1)}`;
   const queue = openBenchQueue(ctx, queueName);
   await addTrivialJobs(queue, count);
-  const child = forkTs('bench/trivial-worker.ts', [mode, queueName, String(concurrency), String(count), rssAt.join(',')], {
-    env: childEnv(ctx, options.logLevel ? { LOG_LEVEL: options.logLevel } : {}),
-    stdout: 'ignore', // /dev/null: the production logger writes every line, nobody reads them
-    nodeFlags: rssAt.length ? ['--expose-gc'] : [],
-  });
+  const child = forkTs(
+    'bench/trivial-worker.ts',
+    [mode, queueName, String(concurrency), String(count), rssAt.join(',')],
+    {
+      env: childEnv(ctx, options.logLevel ? { LOG_LEVEL: options.logLevel } : {}),
+      stdout: 'ignore', // /dev/null: the production logger writes every line, nobody reads them
+      nodeFlags: rssAt.length ? ['--expose-gc'] : [],
+    },
+  );
   try {
     await child.next('ready', 60_000);
     const done = await child.next<Done>('done', 240_000);
@@ -101,7 +105,12 @@ async function pair(ctx: BenchContext, concurrency: number, count: number) {
   return {
     concurrency,
     jobs_per_run: count,
-    runs: runs.map((x) => ({ mode: x.mode, jobs: x.r.jobs, ms: round(x.r.ms, 1), jobs_per_second: round(x.r.jobsPerSecond, 1) })),
+    runs: runs.map((x) => ({
+      mode: x.mode,
+      jobs: x.r.jobs,
+      ms: round(x.r.ms, 1),
+      jobs_per_second: round(x.r.jobsPerSecond, 1),
+    })),
     raw_jobs_per_second: round(raw, 1),
     fleet_jobs_per_second: round(fleet, 1),
     ratio: round(fleet / raw, 3),
@@ -124,7 +133,11 @@ async function breakdown(ctx: BenchContext, rawJobsPerSecond: number) {
   for (const v of variants) {
     ctx.progress(`  fleet pipeline ${v.label}, concurrency 50, ${OVERHEAD_JOBS} jobs`);
     const r = await trivialRun(ctx, v.mode, 50, OVERHEAD_JOBS, { logLevel: v.logLevel });
-    out.push({ variant: v.label, jobs_per_second: round(r.jobsPerSecond, 1), ratio_to_raw: round(r.jobsPerSecond / rawJobsPerSecond, 3) });
+    out.push({
+      variant: v.label,
+      jobs_per_second: round(r.jobsPerSecond, 1),
+      ratio_to_raw: round(r.jobsPerSecond / rawJobsPerSecond, 3),
+    });
   }
   return out;
 }
@@ -148,7 +161,10 @@ export async function benchOverhead(ctx: BenchContext): Promise<void> {
     ['overhead c=50: fleet pipeline', `${c50.fleet_jobs_per_second} jobs/s (ratio ${c50.ratio})`],
     ['overhead c=1: raw BullMQ', `${c1.raw_jobs_per_second} jobs/s (${OVERHEAD_JOBS} jobs × 2 runs)`],
     ['overhead c=1: fleet pipeline', `${c1.fleet_jobs_per_second} jobs/s (ratio ${c1.ratio})`],
-    ...c50Breakdown.map((b): [string, string] => [`  c=50 fleet ${b.variant}`, `${b.jobs_per_second} jobs/s (ratio ${b.ratio_to_raw}, 1 run)`]),
+    ...c50Breakdown.map((b): [string, string] => [
+      `  c=50 fleet ${b.variant}`,
+      `${b.jobs_per_second} jobs/s (ratio ${b.ratio_to_raw}, 1 run)`,
+    ]),
   );
 }
 
@@ -158,7 +174,9 @@ export const MEMORY_LATE = 20_000;
 const MEMORY_SAMPLES = [MEMORY_EARLY, 5_000, 10_000, 15_000, MEMORY_LATE];
 
 export async function benchMemory(ctx: BenchContext): Promise<void> {
-  ctx.progress(`part 4: worker RSS after ${MEMORY_EARLY} and ${MEMORY_LATE} jobs (fleet pipeline, then bare BullMQ for reference)`);
+  ctx.progress(
+    `part 4: worker RSS after ${MEMORY_EARLY} and ${MEMORY_LATE} jobs (fleet pipeline, then bare BullMQ for reference)`,
+  );
   const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
   const sampleRun = async (mode: Mode) => {
     const run = await trivialRun(ctx, mode, 50, MEMORY_LATE, { rssAt: MEMORY_SAMPLES });
@@ -168,7 +186,12 @@ export async function benchMemory(ctx: BenchContext): Promise<void> {
       early,
       late,
       growth: (late.rss - early.rss) / early.rss,
-      samples: run.rss.map((x) => ({ jobs: x.jobs, rss_mb: mb(x.rss), heap_used_mb: mb(x.heapUsed), external_mb: mb(x.external) })),
+      samples: run.rss.map((x) => ({
+        jobs: x.jobs,
+        rss_mb: mb(x.rss),
+        heap_used_mb: mb(x.heapUsed),
+        external_mb: mb(x.external),
+      })),
     };
   };
   const fleet = await sampleRun('fleet');
@@ -189,8 +212,14 @@ export async function benchMemory(ctx: BenchContext): Promise<void> {
     detail: `fleet pipeline, concurrency 50, RSS after a full GC: ${mb(early.rss)} MB after ${early.jobs} jobs, ${mb(late.rss)} MB after ${late.jobs} (heap ${mb(early.heapUsed)} → ${mb(late.heapUsed)} MB)`,
   });
   ctx.lines.push(
-    ['worker RSS after 1k / 20k jobs', `${mb(early.rss)} MB / ${mb(late.rss)} MB (heap ${mb(early.heapUsed)} / ${mb(late.heapUsed)} MB)`],
-    ['  bare BullMQ worker, same runs', `${mb(raw.early.rss)} MB / ${mb(raw.late.rss)} MB (growth ${round(raw.growth * 100, 1)} %)`],
+    [
+      'worker RSS after 1k / 20k jobs',
+      `${mb(early.rss)} MB / ${mb(late.rss)} MB (heap ${mb(early.heapUsed)} / ${mb(late.heapUsed)} MB)`,
+    ],
+    [
+      '  bare BullMQ worker, same runs',
+      `${mb(raw.early.rss)} MB / ${mb(raw.late.rss)} MB (growth ${round(raw.growth * 100, 1)} %)`,
+    ],
   );
 }
 
@@ -202,10 +231,17 @@ export async function benchSchedule(ctx: BenchContext): Promise<void> {
   const schedulerId = 'bench-every-second';
   const queue = openBenchQueue(ctx, queueName);
   // The fleet's default worker concurrency (2), through the fleet pipeline.
-  const child = forkTs('bench/trivial-worker.ts', ['fleet', queueName, '2', String(SCHEDULE_TICKS)], { env: childEnv(ctx), stdout: 'ignore' });
+  const child = forkTs('bench/trivial-worker.ts', ['fleet', queueName, '2', String(SCHEDULE_TICKS)], {
+    env: childEnv(ctx),
+    stdout: 'ignore',
+  });
   try {
     await child.next('ready', 60_000);
-    await queue.upsertJobScheduler(schedulerId, { pattern: '* * * * * *', tz: 'UTC' }, { name: trivialKind.name, data: { n: 0 }, opts: trivialKind.defaultJobOptions });
+    await queue.upsertJobScheduler(
+      schedulerId,
+      { pattern: '* * * * * *', tz: 'UTC' },
+      { name: trivialKind.name, data: { n: 0 }, opts: trivialKind.defaultJobOptions },
+    );
     await child.next<Done>('done', (SCHEDULE_TICKS + 60) * 1000);
     await queue.removeJobScheduler(schedulerId);
 
@@ -215,7 +251,9 @@ export async function benchSchedule(ctx: BenchContext): Promise<void> {
     // Cross-check with the job's own intended run time (timestamp + delay); the two should agree within a few ms.
     const viaDelay = jobs.map((j) => (j.processedOn ?? NaN) - (j.timestamp + (j.opts.delay ?? 0)));
     if (latencies.length < SCHEDULE_TICKS || latencies.some((x) => !Number.isFinite(x))) {
-      throw new Error(`schedule: expected ${SCHEDULE_TICKS} completed scheduler jobs with processedOn, found ${latencies.length}`);
+      throw new Error(
+        `schedule: expected ${SCHEDULE_TICKS} completed scheduler jobs with processedOn, found ${latencies.length}`,
+      );
     }
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
@@ -227,9 +265,12 @@ export async function benchSchedule(ctx: BenchContext): Promise<void> {
       max_ms: Math.max(...latencies),
       median_ms: median(latencies),
       p50_ms_via_timestamp_plus_delay: percentile(viaDelay, 50),
-      note: 'job.processedOn − the tick (the scheduler\'s next time); nearest-rank percentiles, so with 30 ticks p99 is the largest',
+      note: "job.processedOn − the tick (the scheduler's next time); nearest-rank percentiles, so with 30 ticks p99 is the largest",
     };
-    ctx.lines.push(['schedule latency p50 / p99', `${p50} ms / ${p99} ms (${latencies.length} ticks; p99 of 30 = the max)`]);
+    ctx.lines.push([
+      'schedule latency p50 / p99',
+      `${p50} ms / ${p99} ms (${latencies.length} ticks; p99 of 30 = the max)`,
+    ]);
   } finally {
     await child.stop();
     await queue.removeJobScheduler(schedulerId).catch(() => undefined);

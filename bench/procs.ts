@@ -82,18 +82,26 @@ export function forkTs(script: string, args: string[], options: ForkOptions): Be
     next<T extends { type: string }>(type: T['type'], timeoutMs = 180_000): Promise<T> {
       const i = inbox.findIndex((m) => m.type === type);
       if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0] as T);
-      return failOnExit(`"${type}" message`, timeoutMs, new Promise<T>((resolve) => waiting.push({ type, resolve: resolve as (m: { type: string }) => void })));
+      return failOnExit(
+        `"${type}" message`,
+        timeoutMs,
+        new Promise<T>((resolve) => waiting.push({ type, resolve: resolve as (m: { type: string }) => void })),
+      );
     },
     waitForOutput(text, timeoutMs = 60_000) {
       if (!lines) throw new Error('waitForOutput needs stdout: "pipe"');
-      return failOnExit(`"${text}" on stdout`, timeoutMs, new Promise<void>((resolve) => {
-        const onLine = (line: string) => {
-          if (!line.includes(text)) return;
-          lines.off('line', onLine);
-          resolve();
-        };
-        lines.on('line', onLine);
-      }));
+      return failOnExit(
+        `"${text}" on stdout`,
+        timeoutMs,
+        new Promise<void>((resolve) => {
+          const onLine = (line: string) => {
+            if (!line.includes(text)) return;
+            lines.off('line', onLine);
+            resolve();
+          };
+          lines.on('line', onLine);
+        }),
+      );
     },
     send(message) {
       proc.send(message as object);

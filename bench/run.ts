@@ -36,7 +36,8 @@ const RESULTS = new URL('./results/latest.json', import.meta.url);
 
 const parts = partsFromArgs(process.argv.slice(2));
 const started = performance.now();
-const progress = (message: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
+const progress = (message: string) =>
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
 
 let env: TestEnv | undefined;
 let cleaning: Promise<void> | undefined;

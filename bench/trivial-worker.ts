@@ -18,8 +18,15 @@ const [mode, queueName, concurrencyArg, countArg, rssAtArg] = process.argv.slice
 const concurrency = Number(concurrencyArg);
 const count = Number(countArg);
 const rssAt = new Set((rssAtArg ?? '').split(',').filter(Boolean).map(Number));
-if ((mode !== 'fleet' && mode !== 'fleet-nocache' && mode !== 'raw') || !queueName || !(concurrency > 0) || !(count > 0)) {
-  process.stderr.write('usage: trivial-worker.ts <fleet|fleet-nocache|raw> <queue> <concurrency> <count> [rssAt,...]\n');
+if (
+  (mode !== 'fleet' && mode !== 'fleet-nocache' && mode !== 'raw') ||
+  !queueName ||
+  !(concurrency > 0) ||
+  !(count > 0)
+) {
+  process.stderr.write(
+    'usage: trivial-worker.ts <fleet|fleet-nocache|raw> <queue> <concurrency> <count> [rssAt,...]\n',
+  );
   process.exit(2);
 }
 const send = (message: object) => process.send?.(message);
@@ -38,7 +45,12 @@ if (mode === 'fleet' || mode === 'fleet-nocache') {
 }
 
 const connection = createRedis(config.redisUrl, 'worker', log);
-const worker = new Worker(queueName, processor, { connection, prefix: config.queuePrefix, concurrency, autorun: false });
+const worker = new Worker(queueName, processor, {
+  connection,
+  prefix: config.queuePrefix,
+  concurrency,
+  autorun: false,
+});
 worker.on('error', (err) => log.error({ err: errorMessage(err) }, 'worker error'));
 worker.on('failed', (job, err) => {
   // A trivial job has no reason to fail: the figure would be meaningless, so the bench stops.
@@ -56,7 +68,14 @@ const finished = new Promise<number>((resolve) => {
       // After a full GC, so the figure is what the process keeps, not garbage it has not collected yet.
       (globalThis as { gc?: () => void }).gc?.();
       const m = process.memoryUsage();
-      send({ type: 'rss', jobs: completed, rss: m.rss, heapUsed: m.heapUsed, external: m.external, gc: typeof (globalThis as { gc?: unknown }).gc === 'function' });
+      send({
+        type: 'rss',
+        jobs: completed,
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        external: m.external,
+        gc: typeof (globalThis as { gc?: unknown }).gc === 'function',
+      });
     }
     if (completed === count) resolve(performance.now());
   });

@@ -12,11 +12,19 @@ import { FixtureServer, syntheticSession } from '../test/helpers/fixture-server.
 const [pageSizeArg, delayArg, sessionsArg] = process.argv.slice(2);
 const pageSize = Number(pageSizeArg);
 const delayMs = Number(delayArg);
-const sessions = (sessionsArg ?? '').split(',').filter(Boolean).map((s) => {
-  const [code, n] = s.split(':');
-  return { code: code!, count: Number(n) };
-});
-if (!(pageSize > 0) || !(delayMs >= 0) || sessions.length === 0 || sessions.some((s) => !/^\d+-\d+$/.test(s.code) || !(s.count > 0))) {
+const sessions = (sessionsArg ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((s) => {
+    const [code, n] = s.split(':');
+    return { code: code!, count: Number(n) };
+  });
+if (
+  !(pageSize > 0) ||
+  !(delayMs >= 0) ||
+  sessions.length === 0 ||
+  sessions.some((s) => !/^\d+-\d+$/.test(s.code) || !(s.count > 0))
+) {
   process.stderr.write('usage: upstream.ts <pageSize> <delayMs> <session:count>[,...]\n');
   process.exit(2);
 }
@@ -38,10 +46,14 @@ if (delayMs > 0) {
   const agent = new Agent({ keepAlive: true });
   proxy = createServer((req, res) => {
     setTimeout(() => {
-      const upstream = request(`${fixture.url}${req.url ?? '/'}`, { agent, method: req.method, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
+      const upstream = request(
+        `${fixture.url}${req.url ?? '/'}`,
+        { agent, method: req.method, headers: req.headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
       upstream.on('error', (err) => {
         res.writeHead(502, { 'Content-Type': 'text/plain' });
         res.end(err.message);
@@ -57,7 +69,11 @@ if (delayMs > 0) {
 process.on('message', (raw) => {
   const message = raw as { type?: string };
   if (message.type === 'counts') {
-    process.send?.({ type: 'counts', bills: fixture.requestsTo('bills').length, legisinfo: fixture.requestsTo('legisinfo').length });
+    process.send?.({
+      type: 'counts',
+      bills: fixture.requestsTo('bills').length,
+      legisinfo: fixture.requestsTo('legisinfo').length,
+    });
   }
 });
 process.on('disconnect', () => {

@@ -25,7 +25,9 @@ export const backfillSessionPayload = z
       /** Exclusive. */
       introducedBefore: date('introducedBefore').optional(),
     },
-    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined) },
+    {
+      error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined),
+    },
   )
   .refine((p) => !p.introducedAfter || !p.introducedBefore || p.introducedAfter < p.introducedBefore, {
     error: 'introducedAfter must be before introducedBefore',

@@ -17,7 +17,9 @@ export const fetchBillsPayload = z
       /** Exclusive. */
       introducedBefore: date('introducedBefore').optional(),
     },
-    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined) },
+    {
+      error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined),
+    },
   )
   .refine((p) => (p.parliament === undefined) === (p.session === undefined), {
     error: 'parliament and session go together: give both (e.g. 44 and 1) or neither',
@@ -45,7 +47,15 @@ export const fetchBills = {
   globalConcurrency: 1,
   // Synced by `npm run schedules` (queues/schedules.ts); "off" in the environment removes a scheduler.
   schedules: (config) => [
-    { id: 'fetch-bills-hourly', pattern: config.schedules.fetchBillsHourly.cron, payload: { limit: config.schedules.fetchBillsHourly.limit } },
-    { id: 'fetch-bills-daily', pattern: config.schedules.fetchBillsDaily.cron, payload: { limit: config.schedules.fetchBillsDaily.limit } },
+    {
+      id: 'fetch-bills-hourly',
+      pattern: config.schedules.fetchBillsHourly.cron,
+      payload: { limit: config.schedules.fetchBillsHourly.limit },
+    },
+    {
+      id: 'fetch-bills-daily',
+      pattern: config.schedules.fetchBillsDaily.cron,
+      payload: { limit: config.schedules.fetchBillsDaily.limit },
+    },
   ],
 } satisfies JobKind<typeof fetchBillsPayload>;

@@ -64,7 +64,12 @@ export interface EnqueueResult {
 }
 
 /** Validates the payload with the kind's schema, then adds it. Nothing is enqueued if validation fails. */
-export async function enqueue(queue: Queue, kind: JobKind, payload: unknown, opts: JobsOptions = {}): Promise<EnqueueResult> {
+export async function enqueue(
+  queue: Queue,
+  kind: JobKind,
+  payload: unknown,
+  opts: JobsOptions = {},
+): Promise<EnqueueResult> {
   const data = parsePayload(kind, payload);
   const jobId = opts.jobId ?? kind.jobId?.(data);
   const before = jobId ? await queue.getJob(jobId) : undefined;

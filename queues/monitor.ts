@@ -34,6 +34,10 @@ export const monitor = {
   // Two monitors at once would only send the same alerts twice.
   globalConcurrency: 1,
   schedules: (config) => [
-    { id: 'monitor-daily', pattern: config.schedules.monitorDaily.cron, payload: { hoursBack: config.schedules.monitorDaily.hoursBack } },
+    {
+      id: 'monitor-daily',
+      pattern: config.schedules.monitorDaily.cron,
+      payload: { hoursBack: config.schedules.monitorDaily.hoursBack },
+    },
   ],
 } satisfies JobKind<typeof monitorPayload>;

@@ -98,7 +98,12 @@ async function duePendingRun(queue: Queue, stored: JobSchedulerJson, now: number
  * ones that are "off" or no longer declared, and leaves unchanged ones untouched (see the note at the top).
  * `connection` is shared and stays open.
  */
-export async function syncSchedules(connection: Redis, prefix: string, config: Config, log: Logger): Promise<SyncReport> {
+export async function syncSchedules(
+  connection: Redis,
+  prefix: string,
+  config: Config,
+  log: Logger,
+): Promise<SyncReport> {
   const report: SyncReport = { created: [], updated: [], removed: [], unchanged: [], caughtUp: [] };
   const declared = declaredSchedules(config); // throws before touching Redis if a declaration is invalid
   const slog = log.child({ component: 'schedules' });
@@ -134,7 +139,10 @@ export async function syncSchedules(connection: Redis, prefix: string, config: C
           { name: kind.name, data: s.data, opts: templateOpts(kind) },
         );
         (stored ? report.updated : report.created).push(s.id);
-        slog.info({ scheduler: s.id, queue: name, pattern: s.pattern, tz: s.tz, data: s.data, nextJobId: job?.id }, stored ? 'job scheduler updated' : 'job scheduler created');
+        slog.info(
+          { scheduler: s.id, queue: name, pattern: s.pattern, tz: s.tz, data: s.data, nextJobId: job?.id },
+          stored ? 'job scheduler updated' : 'job scheduler created',
+        );
 
         // The upsert removed the due run (if a worker took it first, it still exists and nothing was lost).
         if (due && stored?.next != null && !(await queue.getJob(due.id!))) {
@@ -142,7 +150,10 @@ export async function syncSchedules(connection: Redis, prefix: string, config: C
           await queue.add(kind.name, s.data, { ...templateOpts(kind), jobId });
           const dueAt = new Date(stored.next).toISOString();
           report.caughtUp.push({ id: s.id, jobId, dueAt });
-          slog.warn({ scheduler: s.id, jobId, dueAt }, 'the scheduler changed while its run was due and not started: re-added that run as a one-off job');
+          slog.warn(
+            { scheduler: s.id, jobId, dueAt },
+            'the scheduler changed while its run was due and not started: re-added that run as a one-off job',
+          );
         }
       }
     } finally {

@@ -35,7 +35,11 @@ Example:
 `;
 
 await runCli(USAGE, async () => {
-  const { values } = parseCommandLine(process.argv.slice(2), { ...PAYLOAD_OPTIONS, ...COMMON_OPTIONS, force: { type: 'boolean', default: false } });
+  const { values } = parseCommandLine(process.argv.slice(2), {
+    ...PAYLOAD_OPTIONS,
+    ...COMMON_OPTIONS,
+    force: { type: 'boolean', default: false },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -45,5 +49,11 @@ await runCli(USAGE, async () => {
   }
   const payload = payloadFromFlags(values);
   const config = loadConfigOrExit();
-  return submitAndReport({ config, kind: backfillSession, payload, wait: values.wait === true, force: values.force === true });
+  return submitAndReport({
+    config,
+    kind: backfillSession,
+    payload,
+    wait: values.wait === true,
+    force: values.force === true,
+  });
 });

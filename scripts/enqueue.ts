@@ -43,11 +43,17 @@ await runCli(USAGE, async () => {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'which job kind? e.g. fetch-bills' : `one job kind at a time, got: ${positionals.join(' ')}`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      positionals.length === 0
+        ? 'which job kind? e.g. fetch-bills'
+        : `one job kind at a time, got: ${positionals.join(' ')}`,
+    );
   const name = positionals[0]!;
   const kind = KINDS[name];
   if (!kind) throw new UsageError(`unknown job kind "${name}" (known: ${Object.keys(KINDS).join(', ')})`);
-  if (values.force && kind.jobId === undefined) throw new UsageError(`--force applies to backfill-session only (${name} jobs are never deduplicated)`);
+  if (values.force && kind.jobId === undefined)
+    throw new UsageError(`--force applies to backfill-session only (${name} jobs are never deduplicated)`);
   const payload = payloadFromFlags(values);
   const config = loadConfigOrExit();
   return submitAndReport({ config, kind, payload, wait: values.wait === true, force: values.force === true });

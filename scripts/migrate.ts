@@ -10,7 +10,10 @@ const log = createLogger(config.logLevel, { role: 'migrate' });
 const pool = createPool(config.databaseUrl, log, { max: 1, applicationName: 'bill-fleet-migrate' });
 try {
   const applied = await migrate(pool, log);
-  log.info({ applied, database: redactUrl(config.databaseUrl) }, applied.length ? 'migrations applied' : 'schema up to date');
+  log.info(
+    { applied, database: redactUrl(config.databaseUrl) },
+    applied.length ? 'migrations applied' : 'schema up to date',
+  );
 } catch (err) {
   log.fatal({ err: (err as Error).message }, 'migration failed');
   process.exitCode = 1;

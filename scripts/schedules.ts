@@ -21,23 +21,35 @@ function printReport(report: SyncReport, json: boolean): void {
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return;
   }
-  const line = (label: string, ids: string[]) => process.stdout.write(`${label.padEnd(10)} ${ids.length ? ids.join(', ') : '-'}\n`);
+  const line = (label: string, ids: string[]) =>
+    process.stdout.write(`${label.padEnd(10)} ${ids.length ? ids.join(', ') : '-'}\n`);
   line('created', report.created);
   line('updated', report.updated);
   line('removed', report.removed);
   line('unchanged', report.unchanged);
-  for (const c of report.caughtUp) process.stdout.write(`caught up  ${c.id}: its run due at ${c.dueAt} was re-added as job ${c.jobId}\n`);
+  for (const c of report.caughtUp)
+    process.stdout.write(`caught up  ${c.id}: its run due at ${c.dueAt} was re-added as job ${c.jobId}\n`);
 }
 
 await runCli(USAGE, async () => {
-  const { values } = parseCommandLine(process.argv.slice(2), { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const { values } = parseCommandLine(process.argv.slice(2), {
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
   }
   const config = loadConfigOrExit();
   // pino JSON on stderr, so stdout carries only the report.
-  const log = pino({ level: config.logLevel, base: { service: 'bill-fleet', role: 'schedules' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
+  const log = pino(
+    {
+      level: config.logLevel,
+      base: { service: 'bill-fleet', role: 'schedules' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    pino.destination(2),
+  );
   const producer = await openProducer(config);
   try {
     printReport(await syncSchedules(producer.redis, config.queuePrefix, config, log), values.json === true);

@@ -50,8 +50,13 @@ async function openDatabase(config: Config, log: pino.Logger): Promise<pg.Pool> 
   } catch (err) {
     await pool.end().catch(() => undefined);
     const code = (err as { code?: string }).code;
-    if (code === '42P01') throw new CannotCheck(`the fetch_logs table does not exist in ${redactUrl(config.databaseUrl)}: run npm run migrate`);
-    throw new CannotCheck(`cannot reach PostgreSQL at ${redactUrl(config.databaseUrl)} (is it running? is DATABASE_URL right?) [${errorMessage(err)}]`);
+    if (code === '42P01')
+      throw new CannotCheck(
+        `the fetch_logs table does not exist in ${redactUrl(config.databaseUrl)}: run npm run migrate`,
+      );
+    throw new CannotCheck(
+      `cannot reach PostgreSQL at ${redactUrl(config.databaseUrl)} (is it running? is DATABASE_URL right?) [${errorMessage(err)}]`,
+    );
   }
 }
 
@@ -75,7 +80,14 @@ async function main(): Promise<ExitCode> {
   const config = loadConfigOrExit();
   const hoursBack = hours ?? config.schedules.monitorDaily.hoursBack;
   // pino JSON on stderr (queue errors only), so stdout carries only the table or the JSON document.
-  const log = pino({ level: config.logLevel, base: { service: 'bill-fleet', role: 'status' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
+  const log = pino(
+    {
+      level: config.logLevel,
+      base: { service: 'bill-fleet', role: 'status' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    pino.destination(2),
+  );
 
   // Both connections at once: an unreachable server is reported within a few seconds, never waited on twice.
   const [redis, pool] = await Promise.allSettled([openProducer(config), openDatabase(config, log)]);
@@ -105,7 +117,9 @@ await runCli(USAGE, async () => {
     if (err instanceof UsageError) throw err; // usage on stderr, exit 2 (runCli)
     // Anything else means the fleet could not be checked (a server went away mid-read, a bad reply): that is
     // exit 2, never 1, which says "checked, alerts crossed".
-    process.stderr.write(`error: ${err instanceof CannotCheck ? err.message : `could not read the fleet's status: ${errorMessage(err)}`}\n`);
+    process.stderr.write(
+      `error: ${err instanceof CannotCheck ? err.message : `could not read the fleet's status: ${errorMessage(err)}`}\n`,
+    );
     return 2;
   }
 });

@@ -66,16 +66,18 @@ export const envSchema = z
     // WHATWG URL rejects. The driver checks the rest when it connects.
     MONGODB_URL: z
       .string()
-      .regex(/^mongodb(\+srv)?:\/\/([^@/?#]*@)?[^@/?#]+/, { error: 'must be a mongodb:// or mongodb+srv:// URL with a host' })
+      .regex(/^mongodb(\+srv)?:\/\/([^@/?#]*@)?[^@/?#]+/, {
+        error: 'must be a mongodb:// or mongodb+srv:// URL with a host',
+      })
       .optional(),
     MONGODB_DATABASE: z.string().min(1).default('bill_fleet'),
 
     // Upstreams
     OPENPARLIAMENT_BASE_URL: url(['http:', 'https:'], 'an http(s):// URL').default('https://api.openparliament.ca'),
     LEGISINFO_BASE_URL: url(['http:', 'https:'], 'an http(s):// URL').default('https://www.parl.ca/legisinfo'),
-    CONTACT_EMAIL: z.email({ error: 'must be an email address (it goes into the User-Agent upstream)' }).default(
-      'ops@example.org',
-    ),
+    CONTACT_EMAIL: z
+      .email({ error: 'must be an email address (it goes into the User-Agent upstream)' })
+      .default('ops@example.org'),
     HTTP_TIMEOUT_MS: int(20_000, 100, 600_000),
     HTTP_RETRIES: int(5, 0, 20),
     HTTP_RETRY_MIN_MS: int(500, 0, 600_000),
@@ -94,7 +96,12 @@ export const envSchema = z
     WORKER_QUEUES: z
       .string()
       .default('fetch-bills,backfill-session,monitor')
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
     WORKER_CONCURRENCY: int(2, 1, 500),
     WORKER_DRAIN_SECONDS: optionalInt(1, 3600),
     WORKER_LOCK_DURATION_MS: int(30_000, 500, 3_600_000),
@@ -114,7 +121,10 @@ export const envSchema = z
     BOARD_ENVIRONMENT: z.string().min(1).optional(),
     RAILWAY_ENVIRONMENT_NAME: z.string().optional(),
     SYNC_SCHEDULES_ON_BOARD_START: bool(true),
-    METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters (or unset, to leave /metrics open)' }).optional(),
+    METRICS_TOKEN: z
+      .string()
+      .min(16, { error: 'must be at least 16 characters (or unset, to leave /metrics open)' })
+      .optional(),
 
     // Schedules (UTC)
     FETCH_BILLS_HOURLY_CRON: cron('0 * * * *'),
@@ -144,11 +154,19 @@ export const envSchema = z
     },
     // zod skips refinements once any variable failed; this one runs anyway (unless BILL_STORE or MONGODB_URL itself
     // failed), so a missing MONGODB_URL is reported together with every other problem.
-    { when: (payload) => !payload.issues.some((issue) => ['BILL_STORE', 'MONGODB_URL'].includes(String(issue.path?.[0]))) },
+    {
+      when: (payload) =>
+        !payload.issues.some((issue) => ['BILL_STORE', 'MONGODB_URL'].includes(String(issue.path?.[0]))),
+    },
   )
   .superRefine((env, ctx) => {
     const railwayDrain = env.RAILWAY_DEPLOYMENT_DRAINING_SECONDS;
-    if (env.WORKER_DRAIN_SECONDS !== undefined && railwayDrain !== undefined && railwayDrain > 0 && env.WORKER_DRAIN_SECONDS > railwayDrain - DRAIN_MARGIN_SECONDS) {
+    if (
+      env.WORKER_DRAIN_SECONDS !== undefined &&
+      railwayDrain !== undefined &&
+      railwayDrain > 0 &&
+      env.WORKER_DRAIN_SECONDS > railwayDrain - DRAIN_MARGIN_SECONDS
+    ) {
       // Railway SIGKILLs RAILWAY_DEPLOYMENT_DRAINING_SECONDS after SIGTERM: a longer drain would be cut mid-job.
       ctx.addIssue({
         code: 'custom',

@@ -4,7 +4,11 @@ import type { Logger } from './logger.js';
 
 export type Pool = pg.Pool;
 
-export function createPool(databaseUrl: string, log: Logger, options: { max?: number; applicationName?: string } = {}): pg.Pool {
+export function createPool(
+  databaseUrl: string,
+  log: Logger,
+  options: { max?: number; applicationName?: string } = {},
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? 5,

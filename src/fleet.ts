@@ -43,14 +43,16 @@ export async function openFleet(config: Config, log: Logger, options: OpenOption
   const pool = createPool(config.databaseUrl, log);
   const closers: Array<() => Promise<unknown>> = [() => pool.end()];
   const closeAll = async () => {
-    for (const close of [...closers].reverse()) await close().catch((err) => log.warn({ err: (err as Error).message }, 'error while closing'));
+    for (const close of [...closers].reverse())
+      await close().catch((err) => log.warn({ err: (err as Error).message }, 'error while closing'));
   };
   try {
     const redis = createRedis(config.redisUrl, 'worker', log);
     closers.push(() => redis.quit());
     await checkEvictionPolicy(redis, log);
 
-    const billStore = options.billStore === false ? unopenedStore(config.billStore) : await createBillStore(config, pool, log);
+    const billStore =
+      options.billStore === false ? unopenedStore(config.billStore) : await createBillStore(config, pool, log);
     closers.push(() => billStore.close());
 
     const http = new HttpClient({
@@ -86,5 +88,12 @@ function unopenedStore(kind: Config['billStore']): BillStore {
   const fail = async (): Promise<never> => {
     throw new Error('the bill store was not opened in this process');
   };
-  return { kind, init: async () => undefined, upsertBills: fail, countBySession: fail, getBill: fail, close: async () => undefined };
+  return {
+    kind,
+    init: async () => undefined,
+    upsertBills: fail,
+    countBySession: fail,
+    getBill: fail,
+    close: async () => undefined,
+  };
 }

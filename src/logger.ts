@@ -9,7 +9,15 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
     base: { service: 'bill-fleet', pid: process.pid, ...bindings },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'webhookUrl', '*.webhookUrl'],
+      paths: [
+        'password',
+        '*.password',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'webhookUrl',
+        '*.webhookUrl',
+      ],
       censor: '[redacted]',
     },
     formatters: { level: (label) => ({ level: label }) },

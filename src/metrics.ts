@@ -8,7 +8,15 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ResponseEvent } from './upstream/http.js';
 
 /** The states BullMQ reports in getJobCounts, in the order operators read them. */
-export const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'completed', 'failed'] as const;
+export const JOB_STATES = [
+  'waiting',
+  'prioritized',
+  'delayed',
+  'active',
+  'waiting-children',
+  'completed',
+  'failed',
+] as const;
 
 export interface ScrapeSources {
   queues?: readonly Queue[];
@@ -125,7 +133,11 @@ export class FleetMetrics {
   private async readQueues(queues: readonly Queue[]): Promise<void> {
     try {
       const read = await Promise.all(
-        queues.map(async (q) => ({ name: q.name, counts: await q.getJobCounts(...JOB_STATES), paused: await q.isPaused() })),
+        queues.map(async (q) => ({
+          name: q.name,
+          counts: await q.getJobCounts(...JOB_STATES),
+          paused: await q.isPaused(),
+        })),
       );
       this.queueJobs.reset();
       this.queuePaused.reset();

@@ -86,7 +86,10 @@ export function redactUrl(url: string): string {
 export async function checkEvictionPolicy(redis: Redis, log: Logger): Promise<string | undefined> {
   // The first command of a process: with Redis down it waits (workers ride out outages), so say what it waits for.
   const waiting = setTimeout(() => {
-    log.warn({ redis: `${redis.options.host}:${redis.options.port}` }, 'waiting for Redis to answer; start-up continues when it does (check REDIS_URL)');
+    log.warn(
+      { redis: `${redis.options.host}:${redis.options.port}` },
+      'waiting for Redis to answer; start-up continues when it does (check REDIS_URL)',
+    );
   }, 5_000);
   waiting.unref();
   try {
@@ -100,7 +103,10 @@ export async function checkEvictionPolicy(redis: Redis, log: Logger): Promise<st
     }
     return policy;
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'could not read Redis maxmemory-policy (CONFIG disabled?); make sure it is noeviction');
+    log.warn(
+      { err: (err as Error).message },
+      'could not read Redis maxmemory-policy (CONFIG disabled?); make sure it is noeviction',
+    );
     return undefined;
   } finally {
     clearTimeout(waiting);

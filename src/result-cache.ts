@@ -38,7 +38,11 @@ export class ResultCache {
   }
 
   /** Returns the cached value, or computes, stores and returns it. Concurrent misses may both compute. */
-  async getOrCompute<T>(namespace: string, input: unknown, compute: () => Promise<T>): Promise<{ value: T; cached: boolean }> {
+  async getOrCompute<T>(
+    namespace: string,
+    input: unknown,
+    compute: () => Promise<T>,
+  ): Promise<{ value: T; cached: boolean }> {
     const hit = await this.get<T>(namespace, input);
     if (hit !== undefined) return { value: hit, cached: true };
     const value = await compute();

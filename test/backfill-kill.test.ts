@@ -34,7 +34,10 @@ describe('backfill-session survives kill -9 of its worker', () => {
     upstream.maxPageSize = PAGE;
     upstream.billsDelayMs = 150; // the worker is waiting on a page when it is killed
     queue = openQueue(backfillSession, t.redis, t.prefix);
-    events = new QueueEvents(backfillSession.name, { connection: { url: t.env.REDIS_URL, maxRetriesPerRequest: null }, prefix: t.prefix });
+    events = new QueueEvents(backfillSession.name, {
+      connection: { url: t.env.REDIS_URL, maxRetriesPerRequest: null },
+      prefix: t.prefix,
+    });
     await events.waitUntilReady();
   });
   after(async () => {
@@ -63,16 +66,24 @@ describe('backfill-session survives kill -9 of its worker', () => {
     assert.equal(submitted.outcome, 'created');
     const jobId = submitted.job.id!;
 
-    await upstream.waitFor((requests) => requests.some((r) => r.route === 'bills' && offsetOf(r) === (KILL_DURING_PAGE - 1) * PAGE));
+    await upstream.waitFor((requests) =>
+      requests.some((r) => r.route === 'bills' && offsetOf(r) === (KILL_DURING_PAGE - 1) * PAGE),
+    );
     const exit = await first.kill('SIGKILL');
     assert.equal(exit.signal, 'SIGKILL');
 
-    const checkpoint = ((await queue.getJob(jobId))?.data as { _checkpoint?: { nextUrl: string; pages: number; counters: { created: number } } })._checkpoint;
+    const checkpoint = (
+      (await queue.getJob(jobId))?.data as {
+        _checkpoint?: { nextUrl: string; pages: number; counters: { created: number } };
+      }
+    )._checkpoint;
     assert.ok(checkpoint, 'the job carries a checkpoint');
     assert.equal(checkpoint.pages, KILL_DURING_PAGE - 1);
     assert.equal(checkpoint.counters.created, (KILL_DURING_PAGE - 1) * PAGE);
     assert.match(checkpoint.nextUrl, new RegExp(`offset=${(KILL_DURING_PAGE - 1) * PAGE}$`));
-    const { rows: before } = await t.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM bills WHERE session = '44-1'");
+    const { rows: before } = await t.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM bills WHERE session = '44-1'",
+    );
     assert.equal(before[0]!.n, (KILL_DURING_PAGE - 1) * PAGE, 'the killed worker lost only the page in flight');
 
     const second = spawnWorker(env, { queues: ['backfill-session'], name: 'worker-2' });
@@ -85,22 +96,29 @@ describe('backfill-session survives kill -9 of its worker', () => {
       [BILLS, BILLS, 0, 0, BILLS / PAGE],
       'counters carried over from the first worker',
     );
-    const { rows } = await t.pool.query<{ number: string }>("SELECT number FROM bills WHERE session = '44-1' ORDER BY number");
+    const { rows } = await t.pool.query<{ number: string }>(
+      "SELECT number FROM bills WHERE session = '44-1' ORDER BY number",
+    );
     assert.deepEqual(
       rows.map((r) => r.number),
-      syntheticSession('44-1', BILLS).bills.map((b) => b.number).sort(),
+      syntheticSession('44-1', BILLS)
+        .bills.map((b) => b.number)
+        .sort(),
       'every bill exactly once',
     );
 
     const fetchesPerOffset = new Map<number, number>();
-    for (const r of upstream.requestsTo('bills')) fetchesPerOffset.set(offsetOf(r), (fetchesPerOffset.get(offsetOf(r)) ?? 0) + 1);
+    for (const r of upstream.requestsTo('bills'))
+      fetchesPerOffset.set(offsetOf(r), (fetchesPerOffset.get(offsetOf(r)) ?? 0) + 1);
     for (let page = 1; page <= BILLS / PAGE; page += 1) {
       const n = fetchesPerOffset.get((page - 1) * PAGE) ?? 0;
       if (page === KILL_DURING_PAGE) assert.equal(n, 2, 'the page in flight is read again');
       else assert.equal(n, 1, `page ${page} read once`);
     }
 
-    await second.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith(`resuming at page ${KILL_DURING_PAGE}`));
+    await second.waitForLog(
+      (l) => typeof l.msg === 'string' && l.msg.startsWith(`resuming at page ${KILL_DURING_PAGE}`),
+    );
     const logRows = await new FetchLog(t.pool).latest(10);
     assert.equal(logRows.length, 1, 'one fetch log row for the whole run');
     assert.equal(logRows[0]!.created, BILLS);

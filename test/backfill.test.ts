@@ -28,7 +28,10 @@ function serveSessions(...sessions: Array<[string, number]>): void {
 }
 
 /** Submits like the CLI does, waits for the job to finish, and collects its progress events on the way. */
-async function backfill(payload: Record<string, unknown>, force = false): Promise<{ job: Job; summary: Record<string, unknown>; progress: Array<Record<string, number>> }> {
+async function backfill(
+  payload: Record<string, unknown>,
+  force = false,
+): Promise<{ job: Job; summary: Record<string, unknown>; progress: Array<Record<string, number>> }> {
   const events = await fleet.events(KIND);
   const progress: Array<Record<string, number>> = [];
   const s = await submit(fleet.queue(KIND), backfillSession, payload, { force });
@@ -46,7 +49,10 @@ async function backfill(payload: Record<string, unknown>, force = false): Promis
 }
 
 async function storedNumbers(session: string): Promise<string[]> {
-  const { rows } = await t.pool.query<{ number: string }>('SELECT number FROM bills WHERE session = $1 ORDER BY number', [session]);
+  const { rows } = await t.pool.query<{ number: string }>(
+    'SELECT number FROM bills WHERE session = $1 ORDER BY number',
+    [session],
+  );
   return rows.map((r) => r.number);
 }
 
@@ -62,7 +68,10 @@ describe('backfill-session', () => {
     await t.pool.query('TRUNCATE bills, fetch_logs');
     await deleteKeys(t.redis, `${t.prefix}:*`);
     fleet = await startFleet(
-      t.config({ OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl, LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl }),
+      t.config({
+        OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
+        LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+      }),
       t.log,
       [KIND],
     );
@@ -83,12 +92,22 @@ describe('backfill-session', () => {
     assert.equal(summary.scope, '44-1');
     assert.equal(summary.pages, 3);
     assert.deepEqual(
-      [summary.raw_bills_fetched, summary.bills_fetched, summary.created, summary.updated, summary.unchanged, summary.persisted_count, summary.error_count],
+      [
+        summary.raw_bills_fetched,
+        summary.bills_fetched,
+        summary.created,
+        summary.updated,
+        summary.unchanged,
+        summary.persisted_count,
+        summary.error_count,
+      ],
       [300, 300, 300, 0, 0, 300, 0],
     );
     assert.equal(summary.truncated, false);
 
-    const expected = syntheticSession('44-1', 300).bills.map((b) => b.number).sort();
+    const expected = syntheticSession('44-1', 300)
+      .bills.map((b) => b.number)
+      .sort();
     assert.deepEqual(await storedNumbers('44-1'), expected, 'every bill once, none missing');
     assert.deepEqual(await storedNumbers('45-1'), [], 'another session is not touched (filtered server-side)');
     const c1000 = await new PostgresBillStore(t.pool).getBill('44-1', 'C-1000');
@@ -151,7 +170,12 @@ describe('backfill-session', () => {
     const second = await submit(fleet.queue(KIND), backfillSession, { parliament: 44, session: 1 });
     assert.deepEqual([second.outcome, second.job.id], ['in-progress', 'backfill-44-1']);
     assert.equal((second as { state: string }).state, 'active');
-    const forced = await submit(fleet.queue(KIND), backfillSession, { parliament: 44, session: 1, limit: 5 }, { force: true });
+    const forced = await submit(
+      fleet.queue(KIND),
+      backfillSession,
+      { parliament: 44, session: 1, limit: 5 },
+      { force: true },
+    );
     assert.equal(forced.outcome, 'in-progress', '--force never replaces a job that is still running');
 
     const summary = (await first.job.waitUntilFinished(events)) as Record<string, unknown>;
@@ -178,14 +202,20 @@ describe('backfill-session', () => {
     upstream.maxPageSize = 100;
     const { summary } = await backfill({ parliament: 44, session: 1, limit: 250 });
     assert.equal(upstream.requestsTo('bills')[0]!.query.get('limit'), '250');
-    assert.deepEqual([summary.raw_bills_fetched, summary.created, summary.pages, summary.truncated], [250, 250, 3, true]);
+    assert.deepEqual(
+      [summary.raw_bills_fetched, summary.created, summary.pages, summary.truncated],
+      [250, 250, 3, true],
+    );
     assert.equal((await storedNumbers('44-1')).length, 250);
   });
 
   test('an invalid payload fails at once, without retries, naming the field', async () => {
     const events = await fleet.events(KIND);
     const job = await fleet.queue(KIND).add(KIND, { parliament: 44, sesion: 1 });
-    await assert.rejects(job.waitUntilFinished(events), /session[\s\S]*unknown field\(s\): sesion|unknown field\(s\): sesion[\s\S]*session/);
+    await assert.rejects(
+      job.waitUntilFinished(events),
+      /session[\s\S]*unknown field\(s\): sesion|unknown field\(s\): sesion[\s\S]*session/,
+    );
     assert.equal((await fleet.queue(KIND).getJob(job.id!))?.attemptsMade, 1);
     assert.equal(upstream.requests.length, 0);
   });

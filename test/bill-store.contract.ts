@@ -48,7 +48,10 @@ export function enrichment(statusEn: string, overrides: Partial<BillEnrichment> 
 
 function page(count: number, session = '44-1', enriched = true): Bill[] {
   return Array.from({ length: count }, (_, i) =>
-    makeBill(source(`C-${i + 1}`, { session, url: `/bills/${session}/C-${i + 1}/` }), enriched ? enrichment('At second reading') : null),
+    makeBill(
+      source(`C-${i + 1}`, { session, url: `/bills/${session}/C-${i + 1}/` }),
+      enriched ? enrichment('At second reading') : null,
+    ),
   );
 }
 
@@ -70,7 +73,11 @@ async function stored(store: BillStore, bill: Pick<Bill, 'session' | 'number'>):
   return found;
 }
 
-export function billStoreContract(name: string, makeStore: () => Promise<ContractHarness>, options: { skip?: string } = {}): void {
+export function billStoreContract(
+  name: string,
+  makeStore: () => Promise<ContractHarness>,
+  options: { skip?: string } = {},
+): void {
   describe(name, { skip: options.skip }, () => {
     let h: ContractHarness;
     let store: BillStore;
@@ -108,7 +115,10 @@ export function billStoreContract(name: string, makeStore: () => Promise<Contrac
         assert.deepEqual(withoutTimestamps(got), bill);
         assert.ok(got.firstSeenAt instanceof Date && got.updatedAt instanceof Date);
         assert.equal(got.updatedAt.getTime(), got.firstSeenAt.getTime());
-        assert.ok(Math.abs(got.firstSeenAt.getTime() - before) < 60_000, `first_seen_at ${got.firstSeenAt.toISOString()} is now`);
+        assert.ok(
+          Math.abs(got.firstSeenAt.getTime() - before) < 60_000,
+          `first_seen_at ${got.firstSeenAt.toISOString()} is now`,
+        );
       }
     });
 
@@ -130,7 +140,10 @@ export function billStoreContract(name: string, makeStore: () => Promise<Contrac
       const first = await stored(store, original);
       await clockPast(first.updatedAt);
 
-      const retitled = makeBill(source('C-11', { titleEn: 'An Act to amend the Broadcasting Act (amended)' }), enrichment('At second reading'));
+      const retitled = makeBill(
+        source('C-11', { titleEn: 'An Act to amend the Broadcasting Act (amended)' }),
+        enrichment('At second reading'),
+      );
       const restatused = makeBill(source('C-12'), enrichment('At third reading'));
       assert.deepEqual(await store.upsertBills([retitled, restatused]), { created: 0, updated: 2, unchanged: 0 });
 
@@ -175,7 +188,10 @@ export function billStoreContract(name: string, makeStore: () => Promise<Contrac
       assert.ok(moved.updatedAt.getTime() > first.updatedAt.getTime());
 
       // LEGISinfo back with the same status: the content hash now differs (new title), so the row is rewritten.
-      const reEnriched = makeBill(source('C-11', { titleEn: 'Online Streaming Act' }), enrichment('Royal assent received', { royalAssent: '2023-04-27' }));
+      const reEnriched = makeBill(
+        source('C-11', { titleEn: 'Online Streaming Act' }),
+        enrichment('Royal assent received', { royalAssent: '2023-04-27' }),
+      );
       assert.deepEqual(await store.upsertBills([reEnriched]), { created: 0, updated: 1, unchanged: 0 });
       assert.deepEqual(withoutTimestamps(await stored(store, reEnriched)), reEnriched);
     });
@@ -198,7 +214,18 @@ export function billStoreContract(name: string, makeStore: () => Promise<Contrac
     test('LEGISinfo knowing a bill but with every field empty hashes like no enrichment: unchanged, still un-enriched', async () => {
       const bare = makeBill(source('C-22'), null);
       await store.upsertBills([bare]);
-      const emptyEnrichment = makeBill(source('C-22'), enrichment('', { shortTitleEn: null, shortTitleFr: null, statusEn: null, statusFr: null, sponsorEn: null, billTypeEn: null, latestActivityAt: null }));
+      const emptyEnrichment = makeBill(
+        source('C-22'),
+        enrichment('', {
+          shortTitleEn: null,
+          shortTitleFr: null,
+          statusEn: null,
+          statusFr: null,
+          sponsorEn: null,
+          billTypeEn: null,
+          latestActivityAt: null,
+        }),
+      );
       assert.equal(emptyEnrichment.contentHash, bare.contentHash);
       assert.deepEqual(await store.upsertBills([emptyEnrichment]), { created: 0, updated: 0, unchanged: 1 });
       assert.equal((await stored(store, bare)).enriched, false);
@@ -225,7 +252,10 @@ export function billStoreContract(name: string, makeStore: () => Promise<Contrac
       };
       const decomposed = 'Cafe\u0301 Que\u0301bec'; // NFD: must not be normalised to NFC
       const cjk = '加拿大议会法案 · 캐나다 법안 · カナダ法案';
-      const bill = makeBill(source('C-99', titles), enrichment('À l’étape du rapport', { shortTitleEn: decomposed, shortTitleFr: cjk }));
+      const bill = makeBill(
+        source('C-99', titles),
+        enrichment('À l’étape du rapport', { shortTitleEn: decomposed, shortTitleFr: cjk }),
+      );
       await store.upsertBills([bill]);
       const got = await stored(store, bill);
       for (const [field, want] of [
@@ -237,7 +267,11 @@ export function billStoreContract(name: string, makeStore: () => Promise<Contrac
       ] as const) {
         assert.deepEqual(Buffer.from(got[field] ?? '', 'utf8'), Buffer.from(want, 'utf8'), `${field} is byte-exact`);
       }
-      assert.deepEqual(await store.upsertBills([bill]), { created: 0, updated: 0, unchanged: 1 }, 'and hashes the same next time');
+      assert.deepEqual(
+        await store.upsertBills([bill]),
+        { created: 0, updated: 0, unchanged: 1 },
+        'and hashes the same next time',
+      );
     });
 
     test('two connections upserting the same page at once create each bill exactly once', async () => {
@@ -251,7 +285,12 @@ export function billStoreContract(name: string, makeStore: () => Promise<Contrac
         assert.equal(b.created + b.unchanged, 300);
         assert.equal(await store.countBySession(session), 300, 'no duplicates');
 
-        const changed = bills.map((bill) => makeBill(source(bill.number, { session, url: bill.url, titleEn: `${bill.titleEn} (amended)` }), enrichment('At second reading')));
+        const changed = bills.map((bill) =>
+          makeBill(
+            source(bill.number, { session, url: bill.url, titleEn: `${bill.titleEn} (amended)` }),
+            enrichment('At second reading'),
+          ),
+        );
         const [c, d] = await Promise.all([store.upsertBills(changed), other.upsertBills(changed)]);
         assert.equal(c.updated + d.updated, 300, `${session}: each change is written once (${JSON.stringify([c, d])})`);
         assert.equal(c.created + d.created, 0);
@@ -266,7 +305,9 @@ export function billStoreContract(name: string, makeStore: () => Promise<Contrac
       assert.equal(await store.countBySession('44-1'), 1000);
       assert.deepEqual(await store.upsertBills(bills), { created: 0, updated: 0, unchanged: 1000 });
       const everyTenthChanged = bills.map((bill, i) =>
-        i % 10 === 0 ? makeBill(source(bill.number, { titleEn: `${bill.titleEn}, as amended` }), enrichment('At second reading')) : bill,
+        i % 10 === 0
+          ? makeBill(source(bill.number, { titleEn: `${bill.titleEn}, as amended` }), enrichment('At second reading'))
+          : bill,
       );
       assert.deepEqual(await store.upsertBills(everyTenthChanged), { created: 0, updated: 100, unchanged: 900 });
       assert.equal((await stored(store, bills[990]!)).titleEn, 'An Act respecting C-991, as amended');

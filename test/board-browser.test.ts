@@ -138,7 +138,10 @@ describe('board in a real browser', () => {
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
     });
-    context = await browser.newContext({ httpCredentials: { username: USER, password: PASSWORD }, viewport: { width: 1400, height: 900 } });
+    context = await browser.newContext({
+      httpCredentials: { username: USER, password: PASSWORD },
+      viewport: { width: 1400, height: 900 },
+    });
     // No internet: anything not on 127.0.0.1 (Bull Board asks Google Fonts for its typeface) is refused.
     await context.route('**/*', (route) => {
       const target = new URL(route.request().url());
@@ -210,16 +213,29 @@ describe('board in a real browser', () => {
     const page = await newPage();
     await page.goto(`${url}/`);
     // From the overview: the fetch-bills queue, its failed jobs, then the job itself.
-    await page.locator('main').getByRole('link', { name: /fetch-bills/ }).first().click();
+    await page
+      .locator('main')
+      .getByRole('link', { name: /fetch-bills/ })
+      .first()
+      .click();
     await page.waitForURL(/\/queue\/fetch-bills/);
-    await page.getByRole('link', { name: /failed/i }).first().click();
-    await page.getByRole('link', { name: new RegExp(`^#${jobId}\\b`) }).first().click();
+    await page
+      .getByRole('link', { name: /failed/i })
+      .first()
+      .click();
+    await page
+      .getByRole('link', { name: new RegExp(`^#${jobId}\\b`) })
+      .first()
+      .click();
     await page.waitForURL(new RegExp(`/queue/fetch-bills/${jobId}(\\?|$)`));
 
     // Bull Board opens a failed job on its Error tab.
     await page.getByRole('tab', { name: 'Error', selected: true }).waitFor();
     const panel = page.getByRole('tabpanel');
-    await panel.getByText(/HTTP 404/).first().waitFor();
+    await panel
+      .getByText(/HTTP 404/)
+      .first()
+      .waitFor();
     assert.match(await panel.innerText(), /UnrecoverableError: GET .*\/op\/bills\/\?session=44-1.*HTTP 404/);
     await page.screenshot({ path: FAILED_JOB_SCREENSHOT, fullPage: true });
 
@@ -262,7 +278,13 @@ describe('board in a real browser', () => {
     await page.waitForURL(`${url}/queue/backfill-session/backfill-44-1`);
     await page.getByText('backfill-44-1').first().waitFor();
     // (The retried fetch-bills run may already have stored these bills: created or unchanged, 12 in all.)
-    const summary = (await completed) as { status: string; bills_fetched: number; created: number; unchanged: number; pages: number };
+    const summary = (await completed) as {
+      status: string;
+      bills_fetched: number;
+      created: number;
+      unchanged: number;
+      pages: number;
+    };
     assert.equal(summary.status, 'success');
     assert.equal(summary.bills_fetched, 12);
     assert.equal(summary.created + summary.unchanged, 12);

@@ -46,7 +46,8 @@ async function startBoard(env: Record<string, string> = {}, connection: Redis = 
   return { url, board, metrics };
 }
 
-const get = (url: string, headers: Record<string, string> = { authorization: AUTH }) => fetch(url, { headers, redirect: 'manual' });
+const get = (url: string, headers: Record<string, string> = { authorization: AUTH }) =>
+  fetch(url, { headers, redirect: 'manual' });
 const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, {
     method: 'POST',
@@ -80,13 +81,16 @@ async function failedFetchJob(): Promise<string> {
 }
 
 /** Prometheus text exposition format, line by line: comments, or `name{labels} value` (Go's ParseFloat: NaN/Inf in any case). */
-const METRIC_LINE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+-]+|[Nn][Aa][Nn]|[+-]?[Ii]nf)$/;
-const COMMENT_LINE = /^# (HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped))$/;
+const METRIC_LINE =
+  /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+-]+|[Nn][Aa][Nn]|[+-]?[Ii]nf)$/;
+const COMMENT_LINE =
+  /^# (HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped))$/;
 
 function assertPrometheusText(text: string): void {
   const lines = text.split('\n').filter((l) => l !== '');
   assert.ok(lines.length > 20);
-  for (const line of lines) assert.ok(METRIC_LINE.test(line) || COMMENT_LINE.test(line), `not Prometheus text: ${line}`);
+  for (const line of lines)
+    assert.ok(METRIC_LINE.test(line) || COMMENT_LINE.test(line), `not Prometheus text: ${line}`);
   const types = lines.filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
   assert.equal(new Set(types).size, types.length, 'no metric family appears twice');
 }
@@ -123,7 +127,11 @@ describe('board over HTTP', () => {
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<title>Bill Fleet<\/title>/);
     const queues = (await (await get(`${url}/api/queues`)).json()) as { queues: Array<{ name: string }> };
-    assert.deepEqual(queues.queues.map((q) => q.name).sort(), [...KIND_NAMES].sort(), 'every registered queue is on the board');
+    assert.deepEqual(
+      queues.queues.map((q) => q.name).sort(),
+      [...KIND_NAMES].sort(),
+      'every registered queue is on the board',
+    );
     assert.ok(KIND_NAMES.includes('backfill-session'));
   });
 
@@ -157,16 +165,25 @@ describe('board over HTTP', () => {
   test('read-only mode: retrying a failed job through Bull Board answers 405; a writable board retries it', async () => {
     const jobId = await failedFetchJob();
     const readOnly = await startBoard({ BOARD_READ_ONLY: 'true' });
-    const refused = await fetch(`${readOnly.url}/api/queues/fetch-bills/${jobId}/retry`, { method: 'PUT', headers: { authorization: AUTH } });
+    const refused = await fetch(`${readOnly.url}/api/queues/fetch-bills/${jobId}/retry`, {
+      method: 'PUT',
+      headers: { authorization: AUTH },
+    });
     assert.equal(refused.status, 405);
-    const pauseAll = await fetch(`${readOnly.url}/api/queues/pause`, { method: 'PUT', headers: { authorization: AUTH } });
+    const pauseAll = await fetch(`${readOnly.url}/api/queues/pause`, {
+      method: 'PUT',
+      headers: { authorization: AUTH },
+    });
     assert.equal(pauseAll.status, 405);
     assert.equal((await postJson(`${readOnly.url}/api/jobs/fetch-bills`, { limit: 5 })).status, 405);
     const queue = new Queue('fetch-bills', { connection: redis, prefix: t.prefix });
     assert.equal(await (await queue.getJob(jobId))!.getState(), 'failed', 'still failed');
 
     const writable = await startBoard();
-    const retried = await fetch(`${writable.url}/api/queues/fetch-bills/${jobId}/retry`, { method: 'PUT', headers: { authorization: AUTH } });
+    const retried = await fetch(`${writable.url}/api/queues/fetch-bills/${jobId}/retry`, {
+      method: 'PUT',
+      headers: { authorization: AUTH },
+    });
     assert.equal(retried.status, 204);
     assert.equal(await (await queue.getJob(jobId))!.getState(), 'waiting');
     await queue.obliterate({ force: true });
@@ -182,7 +199,10 @@ describe('board over HTTP', () => {
     assert.match(((await fromEvil.json()) as { error: string }).error, /cross-site request refused/);
     const fetchSite = await postJson(`${url}/api/jobs/fetch-bills`, { limit: 5 }, { 'sec-fetch-site': 'cross-site' });
     assert.equal(fetchSite.status, 403);
-    const retry = await fetch(`${url}/api/queues/fetch-bills/1/retry`, { method: 'PUT', headers: { authorization: AUTH, referer: 'https://evil.example/x' } });
+    const retry = await fetch(`${url}/api/queues/fetch-bills/1/retry`, {
+      method: 'PUT',
+      headers: { authorization: AUTH, referer: 'https://evil.example/x' },
+    });
     assert.equal(retry.status, 403);
     assert.equal(await queue.count(), before, 'nothing was enqueued');
 
@@ -209,7 +229,10 @@ describe('board over HTTP', () => {
     assert.equal(malformed.status, 400);
     const unknown = await postJson(`${url}/ops/api/jobs/no-such-kind`, {});
     assert.equal(unknown.status, 404);
-    assert.match(((await unknown.json()) as { error: string }).error, /unknown job kind "no-such-kind" \(known: fetch-bills/);
+    assert.match(
+      ((await unknown.json()) as { error: string }).error,
+      /unknown job kind "no-such-kind" \(known: fetch-bills/,
+    );
 
     const good = await postJson(`${url}/ops/api/jobs/fetch-bills`, { limit: 7, parliament: 44, session: 1 });
     assert.equal(good.status, 201);
@@ -233,7 +256,7 @@ describe('board over HTTP', () => {
     const html = await form.text();
     assert.match(html, /action="\/enqueue\/fetch-bills"/);
     assert.match(html, /name="introducedAfter" type="date"/);
-    assert.match(html, /<div class="env"[^>]*>local<\/div>/, 'the environment strip, as on Bull Board\'s pages');
+    assert.match(html, /<div class="env"[^>]*>local<\/div>/, "the environment strip, as on Bull Board's pages");
 
     const post = (kind: string, fields: Record<string, string>) =>
       fetch(`${url}/enqueue/${kind}`, {
@@ -259,7 +282,11 @@ describe('board over HTTP', () => {
 
   test("Bull Board's own Add job goes through the kind's schema", async () => {
     const { url } = await startBoard();
-    const bad = await postJson(`${url}/api/queues/fetch-bills/add`, { name: 'fetch-bills', data: { limit: 'lots' }, options: {} });
+    const bad = await postJson(`${url}/api/queues/fetch-bills/add`, {
+      name: 'fetch-bills',
+      data: { limit: 'lots' },
+      options: {},
+    });
     assert.equal(bad.status, 400);
     assert.match(JSON.stringify(await bad.json()), /invalid fetch-bills payload/);
     const good = await postJson(`${url}/api/queues/fetch-bills/add`, { name: 'fetch-bills', data: {}, options: {} });
@@ -302,20 +329,31 @@ describe('board over HTTP', () => {
 
   test('/readyz turns 503 naming Redis when Redis goes away, and 503 while draining; /metrics still answers', async () => {
     const port = await freePort();
-    const server: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    const server: ChildProcess = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     const exited = once(server, 'exit');
     try {
-      const privateRedis = new Redis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 50, 500) });
+      const privateRedis = new Redis(`redis://127.0.0.1:${port}`, {
+        maxRetriesPerRequest: 1,
+        retryStrategy: (n) => Math.min(n * 50, 500),
+      });
       privateRedis.on('error', () => undefined);
-      await new Promise<void>((resolve) => (privateRedis.status === 'ready' ? resolve() : privateRedis.once('ready', () => resolve())));
+      await new Promise<void>((resolve) =>
+        privateRedis.status === 'ready' ? resolve() : privateRedis.once('ready', () => resolve()),
+      );
       const { url, board } = await startBoard({}, privateRedis);
       assert.equal((await get(`${url}/readyz`, {})).status, 200);
 
       server.kill('SIGKILL');
       await exited;
-      await new Promise<void>((resolve) => (privateRedis.status === 'ready' ? privateRedis.once('close', () => resolve()) : resolve()));
+      await new Promise<void>((resolve) =>
+        privateRedis.status === 'ready' ? privateRedis.once('close', () => resolve()) : resolve(),
+      );
       const down = await get(`${url}/readyz`, {});
       assert.equal(down.status, 503);
       const body = (await down.json()) as { checks: Record<string, { ok: boolean; error?: string }> };

@@ -21,14 +21,20 @@ let upstream: FixtureServer;
 let fleet: RunningFleet | undefined;
 let env: Record<string, string>;
 
-const backfillCli = (args: string[], extra: Record<string, string> = {}) => runScript('scripts/backfill.ts', args, { ...env, ...extra });
-const enqueueCli = (args: string[], extra: Record<string, string> = {}) => runScript('scripts/enqueue.ts', args, { ...env, ...extra });
+const backfillCli = (args: string[], extra: Record<string, string> = {}) =>
+  runScript('scripts/backfill.ts', args, { ...env, ...extra });
+const enqueueCli = (args: string[], extra: Record<string, string> = {}) =>
+  runScript('scripts/enqueue.ts', args, { ...env, ...extra });
 
 async function startWorkers(): Promise<RunningFleet> {
-  fleet = await startFleet(t.config({ OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl, LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl }), t.log, [
-    'fetch-bills',
-    'backfill-session',
-  ]);
+  fleet = await startFleet(
+    t.config({
+      OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
+      LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+    }),
+    t.log,
+    ['fetch-bills', 'backfill-session'],
+  );
   return fleet;
 }
 
@@ -57,7 +63,11 @@ describe('operator CLIs (npm run backfill, npm run enqueue)', () => {
     upstream.bills = bills;
     upstream.legisinfo.set('44-1', legisinfo);
     upstream.maxPageSize = PAGE;
-    env = { ...t.env, OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl, LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl };
+    env = {
+      ...t.env,
+      OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
+      LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+    };
     await t.pool.query('TRUNCATE bills, fetch_logs');
     await deleteKeys(t.redis, `${t.prefix}:*`);
   });
@@ -70,7 +80,15 @@ describe('operator CLIs (npm run backfill, npm run enqueue)', () => {
   test('--help documents every option with an example, and exits 0', async () => {
     const r = await backfillCli(['--help']);
     assert.equal(r.code, 0);
-    for (const option of ['--parliament', '--session', '--limit', '--introduced-after', '--introduced-before', '--wait', '--force']) {
+    for (const option of [
+      '--parliament',
+      '--session',
+      '--limit',
+      '--introduced-after',
+      '--introduced-before',
+      '--wait',
+      '--force',
+    ]) {
       assert.ok(r.stdout.includes(option), `--help mentions ${option}`);
     }
     assert.match(r.stdout, /Example:\n\s+npm run backfill -- --parliament 44 --session 1 --wait/);
@@ -82,7 +100,10 @@ describe('operator CLIs (npm run backfill, npm run enqueue)', () => {
       [['--parliament', '44'], /--session is required/],
       [['--parliament', 'forty-four', '--session', '1'], /parliament/],
       [['--parliament', '44', '--session', '1', '--limit', '0'], /limit/],
-      [['--parliament', '44', '--session', '1', '--introduced-after', '2024-13-45'], /introduced-after|introducedAfter/],
+      [
+        ['--parliament', '44', '--session', '1', '--introduced-after', '2024-13-45'],
+        /introduced-after|introducedAfter/,
+      ],
       [['--parliament', '44', '--session', '1', '--sesion', '2'], /sesion/],
     ];
     for (const [args, reason] of cases) {
@@ -106,10 +127,15 @@ describe('operator CLIs (npm run backfill, npm run enqueue)', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
 
     const started = Date.now();
-    const r = await backfillCli(['--parliament', '44', '--session', '1', '--wait'], { REDIS_URL: `redis://:s3cret-pass@127.0.0.1:${port}` });
+    const r = await backfillCli(['--parliament', '44', '--session', '1', '--wait'], {
+      REDIS_URL: `redis://:s3cret-pass@127.0.0.1:${port}`,
+    });
     const seconds = (Date.now() - started) / 1000;
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, new RegExp(`cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}.*nothing was enqueued`));
+    assert.match(
+      r.stderr,
+      new RegExp(`cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}.*nothing was enqueued`),
+    );
     assert.doesNotMatch(r.stderr, /s3cret-pass/, 'the password is not echoed');
     // A guard against hanging, not a speed target: the producer's connect timeout is 3 s.
     assert.ok(seconds < 30, `gave up after ${seconds} s`);
@@ -131,7 +157,11 @@ describe('operator CLIs (npm run backfill, npm run enqueue)', () => {
     assert.equal(summary.created, SESSION_BILLS);
     assert.equal(summary.pages, SESSION_BILLS / PAGE);
     for (let page = 1; page <= SESSION_BILLS / PAGE; page += 1) {
-      assert.match(cli.stderr, new RegExp(`backfill-44-1: page ${page}, ${page * PAGE} bills \\(${page * PAGE} created`), `progress of page ${page}`);
+      assert.match(
+        cli.stderr,
+        new RegExp(`backfill-44-1: page ${page}, ${page * PAGE} bills \\(${page * PAGE} created`),
+        `progress of page ${page}`,
+      );
     }
     const { rows } = await t.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM bills WHERE session = '44-1'");
     assert.equal(rows[0]!.n, SESSION_BILLS);

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FixtureServer, syntheticSession } from './helpers/fixture-server.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
-import { REPO_ROOT, compiledPath, runScript, spawnScript, spawnWorker, type ChildHandle } from './helpers/worker-process.js';
+import {
+  REPO_ROOT,
+  compiledPath,
+  runScript,
+  spawnScript,
+  spawnWorker,
+  type ChildHandle,
+} from './helpers/worker-process.js';
 
 const read = (file: string) => readFileSync(join(REPO_ROOT, file), 'utf8');
 const BOARD_AUTH = { BOARD_USERNAME: 'ops', BOARD_PASSWORD: 'compiled-test-password' };
@@ -22,13 +29,19 @@ const children: ChildHandle[] = [];
 function deployEntryPoints(): Array<{ file: string; path: string }> {
   const files = ['Dockerfile', 'docker-compose.yml'];
   if (existsSync(join(REPO_ROOT, 'railway'))) {
-    files.push(...readdirSync(join(REPO_ROOT, 'railway')).filter((f) => f.endsWith('.json')).map((f) => `railway/${f}`));
+    files.push(
+      ...readdirSync(join(REPO_ROOT, 'railway'))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => `railway/${f}`),
+    );
   }
   return files.flatMap((file) => [...read(file).matchAll(/dist\/[\w./-]+\.js/g)].map((m) => ({ file, path: m[0] })));
 }
 
 function jsFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js')).map((f) => join(dir, f));
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => join(dir, f));
 }
 
 /** `docker-compose` (Debian's v1) or the `docker compose` plugin, whichever answers; undefined when neither does. */
@@ -89,7 +102,11 @@ describe('compiled build (node dist/…, no tsx)', () => {
   test('the Dockerfile, compose and Railway start files that the build produces', () => {
     const build = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
     const base = JSON.parse(read('tsconfig.json')) as { compilerOptions: { rootDir: string; outDir: string } };
-    assert.deepEqual([base.compilerOptions.rootDir, base.compilerOptions.outDir], ['.', 'dist'], 'compiledPath() assumes rootDir "." and outDir "dist"');
+    assert.deepEqual(
+      [base.compilerOptions.rootDir, base.compilerOptions.outDir],
+      ['.', 'dist'],
+      'compiledPath() assumes rootDir "." and outDir "dist"',
+    );
 
     const dockerfile = read('Dockerfile');
     const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile);
@@ -98,8 +115,13 @@ describe('compiled build (node dist/…, no tsx)', () => {
     assert.equal(argv[0], 'node', 'the image starts node directly (npm would swallow SIGTERM)');
     assert.ok(existsSync(join(REPO_ROOT, argv[1]!)), `the image's CMD ${argv[1]} exists in the build`);
     // The image compiles the same sources: every directory the build includes is copied into the build stage.
-    for (const dir of build.include) assert.match(dockerfile, new RegExp(`^COPY ${dir} \\./${dir}$`, 'm'), `the Dockerfile copies ${dir}/`);
-    assert.match(dockerfile, /^COPY .*package\.json \.\/$/m, 'the runtime image has package.json ("type": "module" for dist/)');
+    for (const dir of build.include)
+      assert.match(dockerfile, new RegExp(`^COPY ${dir} \\./${dir}$`, 'm'), `the Dockerfile copies ${dir}/`);
+    assert.match(
+      dockerfile,
+      /^COPY .*package\.json \.\/$/m,
+      'the runtime image has package.json ("type": "module" for dist/)',
+    );
 
     const entries = deployEntryPoints();
     const paths = new Set(entries.map((e) => e.path));
@@ -109,7 +131,10 @@ describe('compiled build (node dist/…, no tsx)', () => {
     for (const { file, path } of entries) {
       assert.ok(existsSync(join(REPO_ROOT, path)), `${file} starts ${path}, which the build does not produce`);
       const source = path.replace(/^dist\//, '').replace(/\.js$/, '.ts');
-      assert.ok(existsSync(join(REPO_ROOT, source)), `${file} starts ${path}: its source ${source} is gone (a stale dist/ file)`);
+      assert.ok(
+        existsSync(join(REPO_ROOT, source)),
+        `${file} starts ${path}: its source ${source} is gone (a stale dist/ file)`,
+      );
       assert.ok(build.include.includes(source.split('/')[0]!), `${source} is inside tsconfig.build.json's include`);
     }
     assert.doesNotMatch(read('docker-compose.yml'), /command:.*\bnpm\b/, 'compose starts node directly');
@@ -123,8 +148,14 @@ describe('compiled build (node dist/…, no tsx)', () => {
       for (const m of readFileSync(file, 'utf8').matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]([^'"./][^'"]*)['"]/g)) {
         const spec = m[1]!;
         if (spec.startsWith('node:')) continue;
-        const name = spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
-        assert.ok(name in pkg.dependencies, `${file.slice(REPO_ROOT.length)} imports ${spec}, which is not a production dependency`);
+        const name = spec
+          .split('/')
+          .slice(0, spec.startsWith('@') ? 2 : 1)
+          .join('/');
+        assert.ok(
+          name in pkg.dependencies,
+          `${file.slice(REPO_ROOT.length)} imports ${spec}, which is not a production dependency`,
+        );
       }
     }
     // Every operator script compiles to dist/scripts/.
@@ -139,7 +170,10 @@ describe('compiled build (node dist/…, no tsx)', () => {
     const { rows } = await t.pool.query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('bills', 'fetch_logs') ORDER BY 1",
     );
-    assert.deepEqual(rows.map((row) => row.table_name), ['bills', 'fetch_logs']);
+    assert.deepEqual(
+      rows.map((row) => row.table_name),
+      ['bills', 'fetch_logs'],
+    );
   });
 
   test('node dist/scripts/backfill.js --help prints the usage and exits 0', async () => {
@@ -154,18 +188,30 @@ describe('compiled build (node dist/…, no tsx)', () => {
     const r = await runScript(compiledPath('scripts/schedules.ts'), ['--json'], env(), 'node');
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.lastLine ?? '') as { created: string[]; unchanged: string[] };
-    assert.deepEqual([...report.created, ...report.unchanged].sort(), ['fetch-bills-daily', 'fetch-bills-hourly', 'monitor-daily']);
+    assert.deepEqual([...report.created, ...report.unchanged].sort(), [
+      'fetch-bills-daily',
+      'fetch-bills-hourly',
+      'monitor-daily',
+    ]);
   });
 
   test('node dist/workers/main.js answers /healthz, runs a backfill from the compiled CLI, and drains on SIGTERM', async () => {
-    const { handle: worker, url } = await startRole(spawnWorker(env({ WORKER_DRAIN_SECONDS: '10' }), { runtime: 'node', name: 'compiled-worker' }), 'health server listening');
+    const { handle: worker, url } = await startRole(
+      spawnWorker(env({ WORKER_DRAIN_SECONDS: '10' }), { runtime: 'node', name: 'compiled-worker' }),
+      'health server listening',
+    );
     await worker.waitForLog('workers running');
     const health = await get(`${url}/healthz`);
     assert.equal(health.status, 200, health.body);
     const ready = await get(`${url}/readyz`);
     assert.equal(ready.status, 200, ready.body);
 
-    const r = await runScript(compiledPath('scripts/backfill.ts'), ['--parliament', '44', '--session', '1', '--wait'], env(), 'node');
+    const r = await runScript(
+      compiledPath('scripts/backfill.ts'),
+      ['--parliament', '44', '--session', '1', '--wait'],
+      env(),
+      'node',
+    );
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const summary = JSON.parse(r.lastLine ?? '') as Record<string, unknown>;
     assert.equal(summary.status, 'success');
@@ -177,7 +223,10 @@ describe('compiled build (node dist/…, no tsx)', () => {
   });
 
   test('node dist/src/board/main.js answers /healthz', async () => {
-    const { handle: board, url } = await startRole(spawnScript(compiledPath('src/board/main.ts'), [], env(BOARD_AUTH), false, 'node'), 'board listening');
+    const { handle: board, url } = await startRole(
+      spawnScript(compiledPath('src/board/main.ts'), [], env(BOARD_AUTH), false, 'node'),
+      'board listening',
+    );
     const health = await get(`${url}/healthz`);
     assert.equal(health.status, 200, health.body);
     const basic = Buffer.from(`${BOARD_AUTH.BOARD_USERNAME}:${BOARD_AUTH.BOARD_PASSWORD}`).toString('base64');
@@ -189,7 +238,13 @@ describe('compiled build (node dist/…, no tsx)', () => {
 
   test('node dist/scripts/start.js (npm start) runs everything in one process and answers /healthz', async () => {
     const { handle: all, url } = await startRole(
-      spawnScript(compiledPath('scripts/start.ts'), [], env({ ...BOARD_AUTH, WORKER_DRAIN_SECONDS: '10' }), false, 'node'),
+      spawnScript(
+        compiledPath('scripts/start.ts'),
+        [],
+        env({ ...BOARD_AUTH, WORKER_DRAIN_SECONDS: '10' }),
+        false,
+        'node',
+      ),
       'bill fleet running in one process: open the board in a browser',
     );
     const health = await get(`${url}/healthz`);
@@ -201,7 +256,9 @@ describe('compiled build (node dist/…, no tsx)', () => {
   test('docker-compose.yml parses (docker-compose config -q)', (ctx) => {
     const compose = composeCommand();
     if (!compose) {
-      ctx.skip('neither docker-compose nor the docker compose plugin is installed here (.ci/run installs docker-compose)');
+      ctx.skip(
+        'neither docker-compose nor the docker compose plugin is installed here (.ci/run installs docker-compose)',
+      );
       return;
     }
     const r = spawnSync(compose[0]!, [...compose.slice(1), '-f', 'docker-compose.yml', 'config', '-q'], {

@@ -50,7 +50,9 @@ describe('MongoDB configuration', () => {
   test('a URL that is not MongoDB is named without echoing it', () => {
     const found = problems({ BILL_STORE: 'mongodb', MONGODB_URL: 'postgres://fleet:hunter2@db:5432/x' });
     assert.deepEqual(found, ['MONGODB_URL: must be a mongodb:// or mongodb+srv:// URL with a host']);
-    assert.deepEqual(problems({ MONGODB_URL: 'mongodb://' }), ['MONGODB_URL: must be a mongodb:// or mongodb+srv:// URL with a host']);
+    assert.deepEqual(problems({ MONGODB_URL: 'mongodb://' }), [
+      'MONGODB_URL: must be a mongodb:// or mongodb+srv:// URL with a host',
+    ]);
     assert.doesNotMatch(found.join('\n'), /hunter2/);
   });
 

@@ -48,7 +48,10 @@ describe('configuration', () => {
 
   test('the drain deadline follows RAILWAY_DEPLOYMENT_DRAINING_SECONDS with a margin', () => {
     assert.equal(loadConfig({ RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '60' }).worker.drainMs, 55_000);
-    assert.equal(loadConfig({ RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '60', WORKER_DRAIN_SECONDS: '3' }).worker.drainMs, 3_000);
+    assert.equal(
+      loadConfig({ RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '60', WORKER_DRAIN_SECONDS: '3' }).worker.drainMs,
+      3_000,
+    );
     assert.equal(loadConfig({}).worker.drainMs, 25_000);
   });
 
@@ -87,7 +90,10 @@ describe('configuration', () => {
       timeout: 60_000,
     });
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /WORKER_QUEUES: unknown queue\(s\) fetch-bill; known: fetch-bills, backfill-session, monitor/);
+    assert.match(
+      r.stderr,
+      /WORKER_QUEUES: unknown queue\(s\) fetch-bill; known: fetch-bills, backfill-session, monitor/,
+    );
   });
 
   test("the worker's drain and last-resort exit fit inside Railway's draining window", () => {

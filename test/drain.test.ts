@@ -31,7 +31,10 @@ async function openWorld(label: string, kind: JobKind): Promise<World> {
   const t = await createTestEnv(label);
   const upstream = await FixtureServer.start();
   const queue = openQueue(kind, t.redis, t.prefix);
-  const events = new QueueEvents(kind.name, { connection: { url: t.env.REDIS_URL, maxRetriesPerRequest: null }, prefix: t.prefix });
+  const events = new QueueEvents(kind.name, {
+    connection: { url: t.env.REDIS_URL, maxRetriesPerRequest: null },
+    prefix: t.prefix,
+  });
   events.on('error', () => undefined);
   await events.waitUntilReady();
   return {
@@ -96,20 +99,33 @@ describe('SIGTERM mid-backfill with a 3 s budget (RAILWAY_DEPLOYMENT_DRAINING_SE
     const first = spawnWorker(env, { queues: ['backfill-session'], name: 'worker-1' });
     w.workers.push(first);
     const running = await first.waitForLog('workers running');
-    assert.ok(typeof running.drainMs === 'number' && running.drainMs < BUDGET_MS, `the drain is sized inside the budget (drainMs ${String(running.drainMs)})`);
+    assert.ok(
+      typeof running.drainMs === 'number' && running.drainMs < BUDGET_MS,
+      `the drain is sized inside the budget (drainMs ${String(running.drainMs)})`,
+    );
 
     const submitted = await submit(w.queue, backfillSession, { parliament: 44, session: 1 });
     assert.equal(submitted.outcome, 'created');
     const jobId = submitted.job.id!;
-    await w.upstream.waitFor((rs) => rs.some((r) => r.route === 'bills' && offsetOf(r) === (SIGNAL_DURING_PAGE - 1) * PAGE));
+    await w.upstream.waitFor((rs) =>
+      rs.some((r) => r.route === 'bills' && offsetOf(r) === (SIGNAL_DURING_PAGE - 1) * PAGE),
+    );
 
     const exit = await signalAndTime(first, 'SIGTERM');
     assert.equal(exit.code, 0, `exit 0 after a drain\n${first.describe()}`);
     assert.ok(exit.ms < BUDGET_MS, `exited ${Math.round(exit.ms)} ms after SIGTERM, inside the ${BUDGET_MS} ms budget`);
-    assert.ok(first.logs.some(msgIs('drain deadline reached: cancelling the jobs in flight (they return to the queue)')), 'the drain deadline cancelled the job');
+    assert.ok(
+      first.logs.some(msgIs('drain deadline reached: cancelling the jobs in flight (they return to the queue)')),
+      'the drain deadline cancelled the job',
+    );
     assert.ok(first.logs.some(msgIs('job cancelled; returning it to the queue')), 'the processor handed the job back');
-    assert.ok(!first.logs.some(msgIs('job completed')), 'the run did not finish in the first worker (else the test proves nothing)');
-    ctx.diagnostic(`SIGTERM -> exit ${Math.round(exit.ms)} ms (budget ${BUDGET_MS} ms, drain ${String(running.drainMs)} ms)`);
+    assert.ok(
+      !first.logs.some(msgIs('job completed')),
+      'the run did not finish in the first worker (else the test proves nothing)',
+    );
+    ctx.diagnostic(
+      `SIGTERM -> exit ${Math.round(exit.ms)} ms (budget ${BUDGET_MS} ms, drain ${String(running.drainMs)} ms)`,
+    );
 
     const job = await w.queue.getJob(jobId);
     assert.ok(job, 'the job still exists');
@@ -117,12 +133,19 @@ describe('SIGTERM mid-backfill with a 3 s budget (RAILWAY_DEPLOYMENT_DRAINING_SE
     assert.ok(state === 'delayed' || state === 'waiting', `the job is back in the queue (state ${state})`);
     assert.equal(job.attemptsMade, 0, 'cancellation spent no attempt');
     assert.ok(!job.failedReason, `the job did not fail (${job.failedReason})`);
-    const checkpoint = (job.data as { _checkpoint?: { nextUrl: string | null; pages: number; counters: { created: number } } })._checkpoint;
+    const checkpoint = (
+      job.data as { _checkpoint?: { nextUrl: string | null; pages: number; counters: { created: number } } }
+    )._checkpoint;
     assert.ok(checkpoint, 'the job carries a checkpoint');
-    assert.ok(checkpoint.pages >= SIGNAL_DURING_PAGE - 1 && checkpoint.pages < BILLS / PAGE, `checkpoint after page ${checkpoint.pages}`);
+    assert.ok(
+      checkpoint.pages >= SIGNAL_DURING_PAGE - 1 && checkpoint.pages < BILLS / PAGE,
+      `checkpoint after page ${checkpoint.pages}`,
+    );
     assert.equal(checkpoint.counters.created, checkpoint.pages * PAGE);
     assert.match(checkpoint.nextUrl ?? '', new RegExp(`offset=${checkpoint.pages * PAGE}$`));
-    const { rows: stored } = await w.t.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM bills WHERE session = '44-1'");
+    const { rows: stored } = await w.t.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM bills WHERE session = '44-1'",
+    );
     assert.equal(stored[0]!.n, checkpoint.pages * PAGE, 'the checkpoint matches what is stored');
     assert.equal((await new FetchLog(w.t.pool).latest(10)).length, 0, 'a cancelled run writes no fetch log row');
 
@@ -131,13 +154,22 @@ describe('SIGTERM mid-backfill with a 3 s budget (RAILWAY_DEPLOYMENT_DRAINING_SE
     w.workers.push(second);
     const summary = (await submitted.job.waitUntilFinished(w.events)) as Record<string, unknown>;
     assert.equal(summary.status, 'success');
-    assert.deepEqual([summary.bills_fetched, summary.created, summary.updated, summary.unchanged], [BILLS, BILLS, 0, 0]);
-    await second.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith(`resuming at page ${checkpoint.pages + 1}`));
+    assert.deepEqual(
+      [summary.bills_fetched, summary.created, summary.updated, summary.unchanged],
+      [BILLS, BILLS, 0, 0],
+    );
+    await second.waitForLog(
+      (l) => typeof l.msg === 'string' && l.msg.startsWith(`resuming at page ${checkpoint.pages + 1}`),
+    );
 
-    const { rows } = await w.t.pool.query<{ number: string }>("SELECT number FROM bills WHERE session = '44-1' ORDER BY number");
+    const { rows } = await w.t.pool.query<{ number: string }>(
+      "SELECT number FROM bills WHERE session = '44-1' ORDER BY number",
+    );
     assert.deepEqual(
       rows.map((r) => r.number),
-      syntheticSession('44-1', BILLS).bills.map((b) => b.number).sort(),
+      syntheticSession('44-1', BILLS)
+        .bills.map((b) => b.number)
+        .sort(),
       'every bill of the session exactly once',
     );
     const logRows = await new FetchLog(w.t.pool).latest(10);
@@ -170,8 +202,14 @@ describe('SIGTERM while a short fetch-bills job runs (issue 2)', () => {
     assert.equal(exit.code, 0, `exit 0\n${worker.describe()}`);
     const shuttingDown = indexOfLog(worker, msgIs('shutting down'));
     const completed = indexOfLog(worker, msgIs('job completed'));
-    assert.ok(shuttingDown >= 0 && completed > shuttingDown, `the job completed after the signal, during the drain\n${worker.describe()}`);
-    assert.ok(!worker.logs.some(msgIs('drain deadline reached: cancelling the jobs in flight (they return to the queue)')), 'nothing was cancelled');
+    assert.ok(
+      shuttingDown >= 0 && completed > shuttingDown,
+      `the job completed after the signal, during the drain\n${worker.describe()}`,
+    );
+    assert.ok(
+      !worker.logs.some(msgIs('drain deadline reached: cancelling the jobs in flight (they return to the queue)')),
+      'nothing was cancelled',
+    );
     assert.ok(worker.logs.some(msgIs('workers stopped')));
 
     const summary = await finished;

@@ -28,7 +28,10 @@ describe('fetch-bills', () => {
     await t.pool.query('TRUNCATE bills, fetch_logs');
     await deleteKeys(t.redis, `${t.prefix}:cache:*`);
     fleet = await startFleet(
-      t.config({ OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl, LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl }),
+      t.config({
+        OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
+        LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+      }),
       t.log,
     );
   });
@@ -55,7 +58,10 @@ describe('fetch-bills', () => {
     assert.equal(c11?.sponsorEn, 'Hon. Pablo Rodriguez');
     assert.equal(c11?.shortTitleEn, 'Online Streaming Act');
     assert.equal(c11?.royalAssent, '2023-04-27');
-    assert.equal(c11?.titleFr, "Loi modifiant la Loi sur la radiodiffusion et apportant des modifications connexes et corrélatives à d'autres lois");
+    assert.equal(
+      c11?.titleFr,
+      "Loi modifiant la Loi sur la radiodiffusion et apportant des modifications connexes et corrélatives à d'autres lois",
+    );
     const c21 = await store.getBill('44-1', 'C-21');
     assert.equal(c21?.shortTitleEn, null, 'an empty LEGISinfo short title is stored as null');
 
@@ -66,7 +72,15 @@ describe('fetch-bills', () => {
     assert.equal(row.job_kind, 'fetch-bills');
     assert.equal(row.scope, '44-1');
     assert.deepEqual(
-      [row.raw_bills_fetched, row.bills_fetched, row.created, row.updated, row.unchanged, row.persisted_count, row.error_count],
+      [
+        row.raw_bills_fetched,
+        row.bills_fetched,
+        row.created,
+        row.updated,
+        row.unchanged,
+        row.persisted_count,
+        row.error_count,
+      ],
       [12, 12, 12, 0, 0, 12, 0],
     );
     assert.equal(row.max_introduced_date, '2024-05-02');
@@ -87,13 +101,22 @@ describe('fetch-bills', () => {
     bills.push({ ...bills[1]!, number: 'C-999', legisinfo_id: 99999999, url: '/bills/44-1/C-999/' });
     upstream.bills = bills;
     // A different payload, so the result cache does not answer.
-    const { result } = await fleet.run('fetch-bills', { limit: 99, parliament: 44, session: 1, introducedAfter: '2015-01-01' });
+    const { result } = await fleet.run('fetch-bills', {
+      limit: 99,
+      parliament: 44,
+      session: 1,
+      introducedAfter: '2015-01-01',
+    });
     const s = result as Record<string, number>;
     assert.deepEqual([s.created, s.updated, s.unchanged], [1, 1, 11]);
     assert.equal(s.not_in_legisinfo, 1);
     const c11 = await new PostgresBillStore(t.pool).getBill('44-1', 'C-11');
     assert.equal(c11?.titleEn, 'An Act to amend the Broadcasting Act (amended title)');
-    assert.equal(c11?.statusEn, 'Royal assent received', 'LEGISinfo never overrides OpenParliament titles, and status stays');
+    assert.equal(
+      c11?.statusEn,
+      'Royal assent received',
+      'LEGISinfo never overrides OpenParliament titles, and status stays',
+    );
   });
 
   test('the same job inside the TTL is served from the cache with no upstream request; after the TTL it fetches again', async () => {
@@ -169,7 +192,10 @@ describe('fetch-bills', () => {
     assert.notEqual(stuck, '2024-05-02', 'two truncated runs: still the default look-back');
 
     const backfiller = await startFleet(
-      t.config({ OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl, LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl }),
+      t.config({
+        OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
+        LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+      }),
       t.log,
       ['backfill-session'],
     );
@@ -193,7 +219,12 @@ describe('fetch-bills', () => {
       { ...bills[2]!, number: 'C-77', introduced: 'not-a-date' },
       { ...bills[3]!, number: 'C-78', introduced: null, legisinfo_id: null },
     ];
-    const { result } = await fleet.run('fetch-bills', { limit: 100, parliament: 44, session: 1, introducedAfter: '2010-01-01' });
+    const { result } = await fleet.run('fetch-bills', {
+      limit: 100,
+      parliament: 44,
+      session: 1,
+      introducedAfter: '2010-01-01',
+    });
     const s = result as Record<string, unknown>;
     assert.equal(s.status, 'partial');
     assert.equal(s.raw_bills_fetched, 16);
@@ -210,7 +241,12 @@ describe('fetch-bills', () => {
 
   test('LEGISinfo down: bills persist un-enriched and the run is partial', async () => {
     upstream.breakRoute('legisinfo', { status: 503, body: 'unavailable' });
-    const { result } = await fleet.run('fetch-bills', { limit: 100, parliament: 44, session: 1, introducedAfter: '2015-01-01' });
+    const { result } = await fleet.run('fetch-bills', {
+      limit: 100,
+      parliament: 44,
+      session: 1,
+      introducedAfter: '2015-01-01',
+    });
     const s = result as Record<string, unknown>;
     assert.equal(s.status, 'partial');
     assert.equal(s.enrichment_failed, true);
@@ -223,13 +259,19 @@ describe('fetch-bills', () => {
 
   test('only one fetch-bills run executes at a time across the fleet, even with two worker hosts', async () => {
     const second = await startFleet(
-      t.config({ OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl, LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl, WORKER_CONCURRENCY: '4' }),
+      t.config({
+        OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
+        LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+        WORKER_CONCURRENCY: '4',
+      }),
       t.log,
     );
     try {
       upstream.billsDelayMs = 150;
       const runs = await Promise.all(
-        [10, 11, 12, 13].map((limit) => fleet.run('fetch-bills', { limit, parliament: 44, session: 1, introducedAfter: '2015-01-01' })),
+        [10, 11, 12, 13].map((limit) =>
+          fleet.run('fetch-bills', { limit, parliament: 44, session: 1, introducedAfter: '2015-01-01' }),
+        ),
       );
       const spans = runs
         .map(({ job }) => job.id!)
@@ -250,8 +292,15 @@ describe('fetch-bills', () => {
   test('an invalid payload fails at once, without retries, with the zod message', async () => {
     const queue = fleet.queue('fetch-bills');
     const events = await fleet.events('fetch-bills');
-    const job = await queue.add('fetch-bills', { limit: 'lots', parliament: 44 }, { attempts: 5, backoff: { type: 'fixed', delay: 10 } });
-    await assert.rejects(job.waitUntilFinished(events), /limit[\s\S]*parliament and session go together|invalid fetch-bills payload/);
+    const job = await queue.add(
+      'fetch-bills',
+      { limit: 'lots', parliament: 44 },
+      { attempts: 5, backoff: { type: 'fixed', delay: 10 } },
+    );
+    await assert.rejects(
+      job.waitUntilFinished(events),
+      /limit[\s\S]*parliament and session go together|invalid fetch-bills payload/,
+    );
     const failed = await queue.getJob(job.id!);
     assert.equal(failed?.attemptsMade, 1, 'no retries for a bad payload');
     assert.match(failed?.failedReason ?? '', /limit/);
@@ -261,7 +310,11 @@ describe('fetch-bills', () => {
     upstream.script('bills', { status: 404, body: '{"detail": "Not found."}' });
     const queue = fleet.queue('fetch-bills');
     const events: QueueEvents = await fleet.events('fetch-bills');
-    const job = await queue.add('fetch-bills', { limit: 10, parliament: 44, session: 1 }, { attempts: 3, backoff: { type: 'fixed', delay: 10 } });
+    const job = await queue.add(
+      'fetch-bills',
+      { limit: 10, parliament: 44, session: 1 },
+      { attempts: 3, backoff: { type: 'fixed', delay: 10 } },
+    );
     await assert.rejects(job.waitUntilFinished(events), /HTTP 404/);
     assert.equal((await queue.getJob(job.id!))?.attemptsMade, 1);
     const row = (await fetchLogRows())[0]!;

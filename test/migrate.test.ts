@@ -33,9 +33,16 @@ describe('migrations', () => {
     const results = await Promise.all([runMigrate(), runMigrate(), runMigrate()]);
     for (const r of results) assert.equal(r.code, 0, r.stderr + r.stdout);
     const applied = await t.pool.query('SELECT id FROM schema_migrations ORDER BY id');
-    assert.deepEqual(applied.rows.map((r) => r.id), migrations.map((m) => m.id));
+    assert.deepEqual(
+      applied.rows.map((r) => r.id),
+      migrations.map((m) => m.id),
+    );
     const logs = results.map((r) => r.stdout).join('\n');
-    assert.equal(logs.match(/"migration applied"/g)?.length ?? 0, migrations.length, 'each migration applied by exactly one process');
+    assert.equal(
+      logs.match(/"migration applied"/g)?.length ?? 0,
+      migrations.length,
+      'each migration applied by exactly one process',
+    );
   });
 
   test('running it again changes nothing and says the schema is up to date', async () => {
@@ -43,6 +50,9 @@ describe('migrations', () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /schema up to date/);
     const tables = await t.pool.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
-    assert.deepEqual(tables.rows.map((r) => r.tablename), ['bills', 'fetch_logs', 'schema_migrations']);
+    assert.deepEqual(
+      tables.rows.map((r) => r.tablename),
+      ['bills', 'fetch_logs', 'schema_migrations'],
+    );
   });
 });

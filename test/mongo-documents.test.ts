@@ -39,8 +39,16 @@ const enrichedEnrichment = {
 
 describe('MongoDB bill documents', () => {
   test('the unique index is on {session: 1, number: 1}, as the Postgres constraint', () => {
-    assert.deepEqual(BILL_INDEXES[0], { key: { session: 1, number: 1 }, name: 'bills_session_number_key', unique: true });
-    assert.deepEqual(Object.keys(BILL_INDEXES[0]!.key), ['session', 'number'], 'key order matters for a compound index');
+    assert.deepEqual(BILL_INDEXES[0], {
+      key: { session: 1, number: 1 },
+      name: 'bills_session_number_key',
+      unique: true,
+    });
+    assert.deepEqual(
+      Object.keys(BILL_INDEXES[0]!.key),
+      ['session', 'number'],
+      'key order matters for a compound index',
+    );
   });
 
   test('toDocument uses the Postgres column names, dates as YYYY-MM-DD strings, one timestamp for both', () => {
@@ -75,7 +83,11 @@ describe('MongoDB bill documents', () => {
     assert.deepEqual(insertIfMissingOp(enriched, now), {
       updateOne: { filter: { session: '44-1', number: 'C-11' }, update: { $setOnInsert: insert }, upsert: true },
     });
-    assert.equal('$set' in (insertIfMissingOp(enriched, now) as { updateOne: { update: object } }).updateOne.update, false, 'never modifies a match');
+    assert.equal(
+      '$set' in (insertIfMissingOp(enriched, now) as { updateOne: { update: object } }).updateOne.update,
+      false,
+      'never modifies a match',
+    );
   });
 
   test('update-if-changed, enriched: content_hash condition, every field set, enriched becomes true, no upsert', () => {
@@ -83,19 +95,35 @@ describe('MongoDB bill documents', () => {
       updateOne: {
         filter: { session: '44-1', number: 'C-11', content_hash: { $ne: enriched.contentHash } },
         update: {
-          $set: { ...enrichedSource, ...enrichedEnrichment, enriched: true, content_hash: enriched.contentHash, updated_at: now },
+          $set: {
+            ...enrichedSource,
+            ...enrichedEnrichment,
+            enriched: true,
+            content_hash: enriched.contentHash,
+            updated_at: now,
+          },
         },
       },
     });
   });
 
   test('update-if-changed, un-enriched: source_hash condition, only OpenParliament fields and updated_at set', () => {
-    const op = updateIfChangedOp(bare, now) as { updateOne: { filter: object; update: { $set: Record<string, unknown> } } };
+    const op = updateIfChangedOp(bare, now) as {
+      updateOne: { filter: object; update: { $set: Record<string, unknown> } };
+    };
     assert.deepEqual(op, {
       updateOne: {
         filter: { session: '44-1', number: 'C-12', source_hash: { $ne: bare.sourceHash } },
         update: {
-          $set: { legisinfo_id: null, title_en: 'An Act respecting C-12', title_fr: null, introduced: null, url: null, source_hash: bare.sourceHash, updated_at: now },
+          $set: {
+            legisinfo_id: null,
+            title_en: 'An Act respecting C-12',
+            title_fr: null,
+            introduced: null,
+            url: null,
+            source_hash: bare.sourceHash,
+            updated_at: now,
+          },
         },
       },
     });
@@ -106,7 +134,12 @@ describe('MongoDB bill documents', () => {
 
   test('a page becomes two operations per bill, in page order', () => {
     const ops = billUpsertOps([enriched, bare], now);
-    assert.deepEqual(ops, [insertIfMissingOp(enriched, now), updateIfChangedOp(enriched, now), insertIfMissingOp(bare, now), updateIfChangedOp(bare, now)]);
+    assert.deepEqual(ops, [
+      insertIfMissingOp(enriched, now),
+      updateIfChangedOp(enriched, now),
+      insertIfMissingOp(bare, now),
+      updateIfChangedOp(bare, now),
+    ]);
     assert.deepEqual(billUpsertOps([], now), []);
   });
 });

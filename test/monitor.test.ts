@@ -17,7 +17,12 @@ import { checkSchedule, previousTick } from '../src/monitor/schedule-health.js';
 import type { MonitorResult } from '../workers/monitor.js';
 import { alertedKey } from '../workers/dead-letter.js';
 import { createTestEnv, keysWithoutTtl, type TestEnv } from './helpers/env.js';
-import { seedFetchLog, seedMixedDay as seedMixedDayRows, type SeedFields, type SeedStatus } from './helpers/fetch-log-seed.js';
+import {
+  seedFetchLog,
+  seedMixedDay as seedMixedDayRows,
+  type SeedFields,
+  type SeedStatus,
+} from './helpers/fetch-log-seed.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startFleet, type RunningFleet } from './helpers/fleet.js';
 
@@ -101,7 +106,8 @@ describe('monitor', () => {
     }
   });
 
-  const seed = (status: SeedStatus, hoursAgo: number, extra?: SeedFields) => seedFetchLog(t.pool, status, hoursAgo, extra);
+  const seed = (status: SeedStatus, hoursAgo: number, extra?: SeedFields) =>
+    seedFetchLog(t.pool, status, hoursAgo, extra);
   const seedMixedDay = () => seedMixedDayRows(t.pool);
 
   test('counts success / partial / error rows of the window, with the success rate and the latest introduced date', async () => {
@@ -134,18 +140,38 @@ describe('monitor', () => {
     const { result } = await fleet.run('monitor', {});
     const r = result as MonitorResult;
     assert.equal(r.hours_back, 24, 'hoursBack defaults to 24');
-    for (const k of ['total_operations', 'successful', 'failed', 'partial', 'success_rate', 'avg_duration_seconds', 'records_persisted', 'duplicates_skipped', 'filtered_pre_2015'] as const) {
+    for (const k of [
+      'total_operations',
+      'successful',
+      'failed',
+      'partial',
+      'success_rate',
+      'avg_duration_seconds',
+      'records_persisted',
+      'duplicates_skipped',
+      'filtered_pre_2015',
+    ] as const) {
       assert.equal(r[k], 0, k);
     }
     assert.equal(r.latest_introduced_at, null);
     assert.equal(r.last_success_at, null);
-    assert.deepEqual(r.queues.map((q) => q.queue), KIND_NAMES);
-    assert.deepEqual(r.alerts.map((a) => a.code), ['no_recent_success'], 'an empty log is not a success-rate problem, but nothing has succeeded');
+    assert.deepEqual(
+      r.queues.map((q) => q.queue),
+      KIND_NAMES,
+    );
+    assert.deepEqual(
+      r.alerts.map((a) => a.code),
+      ['no_recent_success'],
+      'an empty log is not a success-rate problem, but nothing has succeeded',
+    );
   });
 
   test('a payload the schema refuses fails at once with the reason', async () => {
     fleet = await startFleet(t.config(), t.log, ['monitor']);
-    await assert.rejects(fleet.run('monitor', { hoursBack: 0, extra: 1 }), /hoursBack must be at least 1[\s\S]*|unknown field/);
+    await assert.rejects(
+      fleet.run('monitor', { hoursBack: 0, extra: 1 }),
+      /hoursBack must be at least 1[\s\S]*|unknown field/,
+    );
   });
 
   test('thresholds crossed: one error log line per alert and exactly one webhook POST with the numbers', async () => {
@@ -154,11 +180,18 @@ describe('monitor', () => {
     await seed('error', 4);
     await seed('partial', 5);
     const { log, lines } = capturingLogger();
-    fleet = await startFleet(t.config({ ...NO_SCHEDULES, ALERT_WEBHOOK_URL: hook.url, ALERT_MIN_SUCCESS_RATE: '90' }), log, ['monitor']);
+    fleet = await startFleet(
+      t.config({ ...NO_SCHEDULES, ALERT_WEBHOOK_URL: hook.url, ALERT_MIN_SUCCESS_RATE: '90' }),
+      log,
+      ['monitor'],
+    );
     const { result } = await fleet.run('monitor', { hoursBack: 24 });
     const r = result as MonitorResult;
     assert.equal(r.success_rate, 25);
-    assert.deepEqual(r.alerts.map((a) => a.code), ['success_rate']);
+    assert.deepEqual(
+      r.alerts.map((a) => a.code),
+      ['success_rate'],
+    );
     assert.equal(r.alert_delivery, 'sent');
     assert.equal(hook.posts.length, 1);
     const text = hook.posts[0]!.body.text;
@@ -185,7 +218,10 @@ describe('monitor', () => {
       t.pool.query(
         `INSERT INTO fetch_logs (job_kind, scope, status, created_at, started_at, finished_at, duration_ms, result_summary)
          VALUES ('fetch-bills', 'all', 'success', now() - make_interval(secs => $1), now(), now(), 100, $2)`,
-        [hoursAgo * 3600, JSON.stringify({ truncated, window: { introduced_gte: '2016-11-25', introduced_lt: null, source } })],
+        [
+          hoursAgo * 3600,
+          JSON.stringify({ truncated, window: { introduced_gte: '2016-11-25', introduced_lt: null, source } }),
+        ],
       );
     await run(true, 'default', 1);
     await run(true, 'default', 2);
@@ -194,7 +230,10 @@ describe('monitor', () => {
     const stuck = (await fleet.run('monitor', {})).result as MonitorResult;
     assert.equal(stuck.incremental_runs, 2);
     const alert = stuck.alerts.find((a) => a.code === 'watermark_stuck');
-    assert.match(alert?.message ?? '', /all 2 scheduled fetch-bills run\(s\) over the last 24 h stopped at their limit.*backfill the current session/);
+    assert.match(
+      alert?.message ?? '',
+      /all 2 scheduled fetch-bills run\(s\) over the last 24 h stopped at their limit.*backfill the current session/,
+    );
 
     await run(false, 'watermark', 0.5);
     const moving = (await fleet.run('monitor', { hoursBack: 23 })).result as MonitorResult;
@@ -232,15 +271,24 @@ describe('monitor', () => {
   });
 
   test('a scheduled run that did not happen is flagged; one that is waiting too long is late', async () => {
-    const config = t.config({ ALERT_MAX_WAITING_AGE_MINUTES: '1', FETCH_BILLS_DAILY_CRON: 'off', MONITOR_DAILY_CRON: 'off' });
+    const config = t.config({
+      ALERT_MAX_WAITING_AGE_MINUTES: '1',
+      FETCH_BILLS_DAILY_CRON: 'off',
+      MONITOR_DAILY_CRON: 'off',
+    });
     await syncSchedules(t.redis, t.prefix, config, t.log);
     const hourly = declaredSchedules(config).find((s) => s.id === 'fetch-bills-hourly')!;
     const queue = new Queue('fetch-bills', { connection: t.redis, prefix: t.prefix });
     try {
       const next = (await queue.getJobScheduler('fetch-bills-hourly'))!.next!;
-      const check = (now: number) => checkSchedule(queue, hourly, { graceMs: 60_000, now: new Date(now), pool: t.pool });
+      const check = (now: number) =>
+        checkSchedule(queue, hourly, { graceMs: 60_000, now: new Date(now), pool: t.pool });
 
-      assert.equal((await check(next + 30_000)).state, 'not-due-yet', 'ticks before the scheduler existed are not expected');
+      assert.equal(
+        (await check(next + 30_000)).state,
+        'not-due-yet',
+        'ticks before the scheduler existed are not expected',
+      );
       const late = await check(next + 5 * 60_000);
       assert.equal(late.state, 'late', 'its job is still delayed: no worker took it');
       assert.equal(late.last_due_job_id, scheduledJobId('fetch-bills-hourly', next));
@@ -249,7 +297,10 @@ describe('monitor', () => {
       const missed = await check(missedAt);
       assert.equal(missed.state, 'missed');
       assert.equal(missed.last_due_at, new Date(next + 2 * HOUR).toISOString());
-      const stats = await gatherFleetStats({ pool: t.pool, redis: t.redis, config }, { hoursBack: 24, now: new Date(missedAt) });
+      const stats = await gatherFleetStats(
+        { pool: t.pool, redis: t.redis, config },
+        { hoursBack: 24, now: new Date(missedAt) },
+      );
       const alert = evaluateAlerts(stats, config.alerts).find((a) => a.code === 'scheduled_run');
       assert.match(alert?.message ?? '', /fetch-bills-hourly due at .* did not happen/);
 
@@ -267,7 +318,7 @@ describe('monitor', () => {
     }
   });
 
-  test("a due scheduled run waiting for a worker is as old as the time since its tick, not since it was created", async () => {
+  test('a due scheduled run waiting for a worker is as old as the time since its tick, not since it was created', async () => {
     // A scheduler creates its next job one period ahead (delay = 1 h); at the tick BullMQ moves it to the wait list
     // and resets the job's delay to 0. Its wait starts at the tick.
     const queue = new Queue('fetch-bills', { connection: t.redis, prefix: t.prefix });
@@ -288,7 +339,10 @@ describe('monitor', () => {
     const at = Date.parse('2026-03-10T02:30:00Z');
     assert.equal(previousTick('0 2 * * *', 'UTC', at), Date.parse('2026-03-10T02:00:00Z'));
     assert.equal(previousTick('0 3 * * *', 'UTC', at), Date.parse('2026-03-09T03:00:00Z'));
-    assert.equal(previousTick('0 * * * *', 'UTC', Date.parse('2026-03-10T02:00:00Z')), Date.parse('2026-03-10T02:00:00Z'));
+    assert.equal(
+      previousTick('0 * * * *', 'UTC', Date.parse('2026-03-10T02:00:00Z')),
+      Date.parse('2026-03-10T02:00:00Z'),
+    );
     assert.equal(previousTick('0 0 1 1 *', 'UTC', at), Date.parse('2026-01-01T00:00:00Z'));
   });
 
@@ -309,15 +363,28 @@ describe('monitor', () => {
 
       // Fails once, then succeeds: no alert at all.
       upstream.script('bills', { status: 503, body: 'busy' });
-      await fleet.run('fetch-bills', { limit: 5, parliament: 44, session: 1 }, { attempts: 2, backoff: { type: 'fixed', delay: 10 } });
+      await fleet.run(
+        'fetch-bills',
+        { limit: 5, parliament: 44, session: 1 },
+        { attempts: 2, backoff: { type: 'fixed', delay: 10 } },
+      );
 
       // Fails on both attempts: one alert, sent after the last one.
       const restore = upstream.breakRoute('bills', { status: 503, body: 'busy' });
-      const job = await fleet.queue('fetch-bills').add('fetch-bills', { limit: 6, parliament: 44, session: 1 }, { attempts: 2, backoff: { type: 'fixed', delay: 10 } });
+      const job = await fleet
+        .queue('fetch-bills')
+        .add(
+          'fetch-bills',
+          { limit: 6, parliament: 44, session: 1 },
+          { attempts: 2, backoff: { type: 'fixed', delay: 10 } },
+        );
       await assert.rejects(job.waitUntilFinished(events), /503/);
       await hook.waitForPosts(1);
       assert.equal(hook.posts.length, 1);
-      assert.match(hook.posts[0]!.body.text, new RegExp(`job fetch-bills/${job.id} failed for good after 2 of 2 attempt\\(s\\): .*503`));
+      assert.match(
+        hook.posts[0]!.body.text,
+        new RegExp(`job fetch-bills/${job.id} failed for good after 2 of 2 attempt\\(s\\): .*503`),
+      );
 
       // Retried by an operator and failing again: still that one alert.
       await job.retry('failed');
@@ -329,9 +396,15 @@ describe('monitor', () => {
       await assert.rejects(bad.waitUntilFinished(await fleet.events('monitor')), /hoursBack/);
       await hook.waitForPosts(2);
       assert.equal(hook.posts.length, 2);
-      assert.match(hook.posts[1]!.body.text, new RegExp(`job monitor/${bad.id} failed for good after 1 of 3 attempt\\(s\\)`));
+      assert.match(
+        hook.posts[1]!.body.text,
+        new RegExp(`job monitor/${bad.id} failed for good after 1 of 3 attempt\\(s\\)`),
+      );
 
-      assert.ok((await t.redis.ttl(alertedKey(t.prefix, 'fetch-bills', job.id!, job.timestamp))) > 0, 'the alert marker expires');
+      assert.ok(
+        (await t.redis.ttl(alertedKey(t.prefix, 'fetch-bills', job.id!, job.timestamp))) > 0,
+        'the alert marker expires',
+      );
       assert.deepEqual(await keysWithoutTtl(t.redis, t.prefix, KIND_NAMES), []);
     } finally {
       await upstream.close();

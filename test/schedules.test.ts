@@ -13,7 +13,11 @@ import { runScript, spawnWorker, type ChildHandle, type ScriptResult } from './h
 
 const DECLARED = { 'fetch-bills': ['fetch-bills-daily', 'fetch-bills-hourly'], monitor: ['monitor-daily'] } as const;
 /** Only the monitor schedule, ticking every second (its job needs no upstream); the fetch schedules off. */
-const EVERY_SECOND = { MONITOR_DAILY_CRON: '* * * * * *', FETCH_BILLS_HOURLY_CRON: 'off', FETCH_BILLS_DAILY_CRON: 'off' };
+const EVERY_SECOND = {
+  MONITOR_DAILY_CRON: '* * * * * *',
+  FETCH_BILLS_HOURLY_CRON: 'off',
+  FETCH_BILLS_DAILY_CRON: 'off',
+};
 
 describe('schedules', () => {
   let t: TestEnv;
@@ -61,7 +65,9 @@ describe('schedules', () => {
   }
 
   async function startWorkers(n: number, env: Record<string, string>): Promise<ChildHandle[]> {
-    const started = Array.from({ length: n }, (_, i) => spawnWorker({ ...t.env, ...env, LOG_LEVEL: 'info' }, { queues: ['monitor'], name: `worker-${i + 1}` }));
+    const started = Array.from({ length: n }, (_, i) =>
+      spawnWorker({ ...t.env, ...env, LOG_LEVEL: 'info' }, { queues: ['monitor'], name: `worker-${i + 1}` }),
+    );
     workers.push(...started);
     await Promise.all(started.map((w) => w.waitForLog('workers running')));
     return started;
@@ -69,11 +75,18 @@ describe('schedules', () => {
 
   /** The job ids each worker started, from their "job started" log lines (attempt included). */
   function startedJobs(ws: ChildHandle[]): Array<{ worker: string; jobId: string; attempt: unknown }> {
-    return ws.flatMap((w) => w.logs.filter((l) => l.msg === 'job started').map((l) => ({ worker: w.name, jobId: String(l.jobId), attempt: l.attempt })));
+    return ws.flatMap((w) =>
+      w.logs
+        .filter((l) => l.msg === 'job started')
+        .map((l) => ({ worker: w.name, jobId: String(l.jobId), attempt: l.attempt })),
+    );
   }
 
   async function openEvents(name: string): Promise<QueueEvents> {
-    const events = new QueueEvents(name, { connection: { url: t.env.REDIS_URL, maxRetriesPerRequest: null }, prefix: t.prefix });
+    const events = new QueueEvents(name, {
+      connection: { url: t.env.REDIS_URL, maxRetriesPerRequest: null },
+      prefix: t.prefix,
+    });
     events.on('error', () => undefined);
     await events.waitUntilReady();
     return events;
@@ -81,20 +94,35 @@ describe('schedules', () => {
 
   test('three processes syncing at once leave exactly one scheduler and one pending job per schedule; a re-sync touches nothing', async () => {
     const reports = await Promise.all([1, 2, 3].map(() => sync()));
-    assert.deepEqual(await schedulerIds(), { 'fetch-bills': [...DECLARED['fetch-bills']], 'backfill-session': [], monitor: [...DECLARED.monitor] });
+    assert.deepEqual(await schedulerIds(), {
+      'fetch-bills': [...DECLARED['fetch-bills']],
+      'backfill-session': [],
+      monitor: [...DECLARED.monitor],
+    });
     for (const id of [...DECLARED['fetch-bills'], ...DECLARED.monitor]) {
-      assert.ok(reports.some((r) => r.created.includes(id)), `some process created ${id}: ${JSON.stringify(reports)}`);
+      assert.ok(
+        reports.some((r) => r.created.includes(id)),
+        `some process created ${id}: ${JSON.stringify(reports)}`,
+      );
       for (const r of reports) assert.deepEqual(r.removed, [], 'nothing to remove');
     }
 
     const before = new Map<string, number>();
     for (const [name, ids] of Object.entries(DECLARED)) {
       const pending = await pendingJobs(name);
-      assert.equal(pending.length, ids.length, `${name}: one pending job per scheduler, got ${pending.map((j) => j.id).join(', ')}`);
+      assert.equal(
+        pending.length,
+        ids.length,
+        `${name}: one pending job per scheduler, got ${pending.map((j) => j.id).join(', ')}`,
+      );
       for (const id of ids) {
         const stored = (await queue(name).getJobScheduler(id))!;
         const mine = pending.filter((j) => j.id!.startsWith(`repeat:${id}:`));
-        assert.deepEqual(mine.map((j) => j.id), [scheduledJobId(id, stored.next!)], `${id}: its one job is the next tick's`);
+        assert.deepEqual(
+          mine.map((j) => j.id),
+          [scheduledJobId(id, stored.next!)],
+          `${id}: its one job is the next tick's`,
+        );
         assert.equal(await mine[0]!.getState(), 'delayed');
         before.set(mine[0]!.id!, mine[0]!.timestamp);
       }
@@ -130,23 +158,49 @@ describe('schedules', () => {
     assert.equal(next.getUTCHours() % 2, 0);
     const pending = await pendingJobs('fetch-bills');
     const hourlyJobs = pending.filter((j) => j.id!.startsWith('repeat:fetch-bills-hourly:')).map((j) => j.id);
-    assert.deepEqual(hourlyJobs, [scheduledJobId('fetch-bills-hourly', hourly.next!)], 'the old pattern\'s pending job is gone');
+    assert.deepEqual(
+      hourlyJobs,
+      [scheduledJobId('fetch-bills-hourly', hourly.next!)],
+      "the old pattern's pending job is gone",
+    );
     assert.notEqual(hourly.next, oldHourly.next);
     const daily = (await queue('fetch-bills').getJobScheduler('fetch-bills-daily'))!;
     assert.deepEqual(daily.template?.data, { limit: 250 });
-    assert.deepEqual((await queue('fetch-bills').getJob(scheduledJobId('fetch-bills-daily', daily.next!)))?.data, { limit: 250 }, 'the pending job has the new limit');
+    assert.deepEqual(
+      (await queue('fetch-bills').getJob(scheduledJobId('fetch-bills-daily', daily.next!)))?.data,
+      { limit: 250 },
+      'the pending job has the new limit',
+    );
 
     // The same environment again: nothing changes.
     const same = await sync({ FETCH_BILLS_HOURLY_CRON: '30 */2 * * *', FETCH_BILLS_DAILY_LIMIT: '250' });
     assert.deepEqual(same.unchanged.length, 3);
 
     // "off" removes the scheduler and its pending job; so does a scheduler no declaration names any more.
-    await queue('monitor').upsertJobScheduler('monitor-renamed-long-ago', { pattern: '0 4 * * *', tz: 'UTC' }, { name: 'monitor', data: {} });
-    const off = await sync({ FETCH_BILLS_HOURLY_CRON: '30 */2 * * *', FETCH_BILLS_DAILY_LIMIT: '250', FETCH_BILLS_DAILY_CRON: 'off' });
+    await queue('monitor').upsertJobScheduler(
+      'monitor-renamed-long-ago',
+      { pattern: '0 4 * * *', tz: 'UTC' },
+      { name: 'monitor', data: {} },
+    );
+    const off = await sync({
+      FETCH_BILLS_HOURLY_CRON: '30 */2 * * *',
+      FETCH_BILLS_DAILY_LIMIT: '250',
+      FETCH_BILLS_DAILY_CRON: 'off',
+    });
     assert.deepEqual(off.removed.sort(), ['fetch-bills-daily', 'monitor-renamed-long-ago']);
-    assert.deepEqual(await schedulerIds(), { 'fetch-bills': ['fetch-bills-hourly'], 'backfill-session': [], monitor: ['monitor-daily'] });
-    assert.deepEqual((await pendingJobs('fetch-bills')).map((j) => j.id), [scheduledJobId('fetch-bills-hourly', hourly.next!)]);
-    assert.deepEqual((await pendingJobs('monitor')).filter((j) => j.id!.includes('renamed')), []);
+    assert.deepEqual(await schedulerIds(), {
+      'fetch-bills': ['fetch-bills-hourly'],
+      'backfill-session': [],
+      monitor: ['monitor-daily'],
+    });
+    assert.deepEqual(
+      (await pendingJobs('fetch-bills')).map((j) => j.id),
+      [scheduledJobId('fetch-bills-hourly', hourly.next!)],
+    );
+    assert.deepEqual(
+      (await pendingJobs('monitor')).filter((j) => j.id!.includes('renamed')),
+      [],
+    );
   });
 
   test('a one-second schedule with two worker processes: one job per tick, each tick run exactly once', async () => {
@@ -169,17 +223,27 @@ describe('schedules', () => {
 
       const started = startedJobs(ws);
       const ids = started.map((s) => s.jobId);
-      assert.ok(completed.every((id) => ids.includes(id)), 'every completed job was started by one of the workers');
+      assert.ok(
+        completed.every((id) => ids.includes(id)),
+        'every completed job was started by one of the workers',
+      );
       assert.equal(new Set(ids).size, ids.length, `no tick ran twice: ${JSON.stringify(started)}`);
-      assert.ok(started.every((s) => s.attempt === 1), `every tick ran on its first attempt: ${JSON.stringify(started)}`);
+      assert.ok(
+        started.every((s) => s.attempt === 1),
+        `every tick ran on its first attempt: ${JSON.stringify(started)}`,
+      );
       const ticks = ids.map((id) => {
         const m = /^repeat:monitor-daily:(\d+)$/.exec(id);
         assert.ok(m, `${id} is a scheduled monitor-daily run`);
         return Number(m[1]);
       });
-      assert.ok(ticks.every((ms) => ms % 1000 === 0), 'each job is one tick of the one-second pattern');
+      assert.ok(
+        ticks.every((ms) => ms % 1000 === 0),
+        'each job is one tick of the one-second pattern',
+      );
       assert.equal(new Set(ticks).size, ticks.length, 'the ticks are distinct');
-      for (const id of completed) assert.equal((await queue('monitor').getJob(id))?.attemptsStarted, 1, `${id} started once`);
+      for (const id of completed)
+        assert.equal((await queue('monitor').getJob(id))?.attemptsStarted, 1, `${id} started once`);
     } finally {
       await events.close();
     }
@@ -190,7 +254,11 @@ describe('schedules', () => {
     const stored = (await queue('monitor').getJobScheduler('monitor-daily'))!;
     const dueId = scheduledJobId('monitor-daily', stored.next!);
     await untilPast(stored.next!);
-    assert.equal(await (await queue('monitor').getJob(dueId))!.getState(), 'delayed', 'due, and no worker has promoted it');
+    assert.equal(
+      await (await queue('monitor').getJob(dueId))!.getState(),
+      'delayed',
+      'due, and no worker has promoted it',
+    );
 
     // BullMQ 6 drops this run if the scheduler is upserted again; the sync must leave it alone.
     const report = await sync(EVERY_SECOND);
@@ -220,8 +288,14 @@ describe('schedules', () => {
     const report = await sync({ ...EVERY_SECOND, MONITOR_DAILY_CRON: '0 3 * * *' });
     assert.deepEqual(report.updated, ['monitor-daily']);
     const catchUp = catchUpJobId('monitor-daily', stored.next!);
-    assert.deepEqual(report.caughtUp, [{ id: 'monitor-daily', jobId: catchUp, dueAt: new Date(stored.next!).toISOString() }]);
-    assert.equal(await queue('monitor').getJob(dueId), undefined, 'the upsert dropped the due run (the BullMQ behaviour the catch-up covers)');
+    assert.deepEqual(report.caughtUp, [
+      { id: 'monitor-daily', jobId: catchUp, dueAt: new Date(stored.next!).toISOString() },
+    ]);
+    assert.equal(
+      await queue('monitor').getJob(dueId),
+      undefined,
+      'the upsert dropped the due run (the BullMQ behaviour the catch-up covers)',
+    );
     const job = (await queue('monitor').getJob(catchUp))!;
     assert.ok(job, 'the catch-up job exists');
     assert.deepEqual(job.data, { hoursBack: 24 });
@@ -239,7 +313,11 @@ describe('schedules', () => {
       await job.waitUntilFinished(events);
       await w!.kill('SIGTERM');
       const started = startedJobs([w!]);
-      assert.deepEqual(started.map((s) => s.jobId), [catchUp], 'only the catch-up ran (the next tick is at 03:00)');
+      assert.deepEqual(
+        started.map((s) => s.jobId),
+        [catchUp],
+        'only the catch-up ran (the next tick is at 03:00)',
+      );
     } finally {
       await events.close();
     }

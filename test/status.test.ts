@@ -9,7 +9,12 @@ import { KIND_NAMES } from '../queues/index.js';
 import { syncSchedules } from '../queues/schedules.js';
 import type { FleetReport } from '../src/monitor/report.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
-import { seedFetchLog, seedMixedDay as seedMixedDayRows, type SeedFields, type SeedStatus } from './helpers/fetch-log-seed.js';
+import {
+  seedFetchLog,
+  seedMixedDay as seedMixedDayRows,
+  type SeedFields,
+  type SeedStatus,
+} from './helpers/fetch-log-seed.js';
 import { runScript, type ScriptResult } from './helpers/worker-process.js';
 
 const HOUR = 3_600_000;
@@ -53,23 +58,29 @@ describe('npm run status', () => {
     }
   });
 
-  const status = (args: string[] = [], env: Record<string, string> = {}) => runScript('scripts/status.ts', args, { ...t.env, ...env });
+  const status = (args: string[] = [], env: Record<string, string> = {}) =>
+    runScript('scripts/status.ts', args, { ...t.env, ...env });
 
-  const seed = (status: SeedStatus, hoursAgo: number, extra?: SeedFields) => seedFetchLog(t.pool, status, hoursAgo, extra);
+  const seed = (status: SeedStatus, hoursAgo: number, extra?: SeedFields) =>
+    seedFetchLog(t.pool, status, hoursAgo, extra);
   const seedMixedDay = () => seedMixedDayRows(t.pool);
 
   /** A backfill that has been waiting two hours for a worker. */
   async function seedWaitingBackfill(): Promise<string> {
     const q = new Queue('backfill-session', { connection: t.redis, prefix: t.prefix });
     try {
-      const job = await q.add('backfill-session', { parliament: 44, session: 1 }, { jobId: 'backfill-44-1', timestamp: Date.now() - 2 * HOUR });
+      const job = await q.add(
+        'backfill-session',
+        { parliament: 44, session: 1 },
+        { jobId: 'backfill-44-1', timestamp: Date.now() - 2 * HOUR },
+      );
       return job.id!;
     } finally {
       await q.close();
     }
   }
 
-  test('prints the table with the window\'s numbers, the queues, the schedules and the crossed alerts; exit 1', async () => {
+  test("prints the table with the window's numbers, the queues, the schedules and the crossed alerts; exit 1", async () => {
     await seedMixedDay();
     await syncSchedules(t.redis, t.prefix, t.config(), t.log);
     const waiting = await seedWaitingBackfill();
@@ -90,7 +101,10 @@ describe('npm run status', () => {
     assert.equal(row(out, 'filtered_pre_2015'), '2');
     assert.equal(row(out, 'latest_introduced_at'), '2024-05-02');
     assert.match(row(out, 'last_success_at') ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \((59 min|1 h 0[01] min) ago\)$/);
-    assert.equal(row(out, 'by kind'), 'backfill-session 1 (0 ok, 1 partial, 0 failed); fetch-bills 3 (2 ok, 0 partial, 1 failed)');
+    assert.equal(
+      row(out, 'by kind'),
+      'backfill-session 1 (0 ok, 1 partial, 0 failed); fetch-bills 3 (2 ok, 0 partial, 1 failed)',
+    );
 
     assert.match(out, /^ {2}queue +waiting +active +delayed +failed +failed 24h +oldest waiting$/m);
     assert.match(out, new RegExp(`^  backfill-session +1 +0 +0 +0 +0 +(2 h 00 min|1 h 59 min) \\(${waiting}\\)$`, 'm'));
@@ -98,13 +112,25 @@ describe('npm run status', () => {
     assert.match(out, /^ {2}fetch-bills +0 +0 +2 +0 +0 +(-|\d+ s \(repeat:\S+\))$/m);
     assert.match(out, /^ {2}monitor +0 +0 +1 +0 +0 +(-|\d+ s \(repeat:\S+\))$/m);
 
-    assert.match(out, /^ {2}fetch-bills-hourly +0 \* \* \* \* +not-due-yet +\d{4}-\d\d-\d\d \d\d:00:00Z \((in .*|\d+ s ago)\) +-$/m);
+    assert.match(
+      out,
+      /^ {2}fetch-bills-hourly +0 \* \* \* \* +not-due-yet +\d{4}-\d\d-\d\d \d\d:00:00Z \((in .*|\d+ s ago)\) +-$/m,
+    );
     assert.match(out, /^ {2}fetch-bills-daily +0 2 \* \* \* +not-due-yet /m);
     assert.match(out, /^ {2}monitor-daily +0 3 \* \* \* +not-due-yet /m);
 
-    assert.match(out, /^Alerts \(thresholds: success_rate >= 90%, a success within 26 h, failed jobs <= 0, oldest waiting <= 60 min/m);
-    assert.match(out, /^ {2}! success_rate: success rate 50% over the last 24 h is below 90%: 2 of 4 runs succeeded, 1 partial, 1 failed$/m);
-    assert.match(out, /^ {2}! waiting_age: queue backfill-session: the oldest waiting job \(backfill-44-1\) has waited (120|119) min/m);
+    assert.match(
+      out,
+      /^Alerts \(thresholds: success_rate >= 90%, a success within 26 h, failed jobs <= 0, oldest waiting <= 60 min/m,
+    );
+    assert.match(
+      out,
+      /^ {2}! success_rate: success rate 50% over the last 24 h is below 90%: 2 of 4 runs succeeded, 1 partial, 1 failed$/m,
+    );
+    assert.match(
+      out,
+      /^ {2}! waiting_age: queue backfill-session: the oldest waiting job \(backfill-44-1\) has waited (120|119) min/m,
+    );
     assert.equal(r.stderr.trim(), '', 'nothing on stderr');
   });
 
@@ -121,7 +147,11 @@ describe('npm run status', () => {
     assert.equal(row(r.stdout, 'success_rate'), '100%');
 
     const monitorWindow = await status([], { MONITOR_HOURS_BACK: '48' });
-    assert.match(monitorWindow.stdout, /^Runs in the fetch log, last 48 h /m, 'without --hours, the scheduled monitor\'s window');
+    assert.match(
+      monitorWindow.stdout,
+      /^Runs in the fetch log, last 48 h /m,
+      "without --hours, the scheduled monitor's window",
+    );
 
     const wide = await status(['--hours', '48']);
     assert.equal(wide.code, 0, show(wide));
@@ -131,12 +161,16 @@ describe('npm run status', () => {
     assert.match(wide.stdout, /^ {2}queue .* failed 48h /m);
   });
 
-  test('--json prints one JSON document with the monitor\'s fields and the alerts', async () => {
+  test("--json prints one JSON document with the monitor's fields and the alerts", async () => {
     await seedMixedDay();
     await seedWaitingBackfill();
     // A run that came due two hours ago with no worker up to promote it: still "delayed", but waiting all the same.
     const monitorQueue = new Queue('monitor', { connection: t.redis, prefix: t.prefix });
-    await monitorQueue.add('monitor', {}, { jobId: 'overdue', timestamp: Date.now() - 2 * HOUR - 60_000, delay: 60_000 });
+    await monitorQueue.add(
+      'monitor',
+      {},
+      { jobId: 'overdue', timestamp: Date.now() - 2 * HOUR - 60_000, delay: 60_000 },
+    );
     await monitorQueue.close();
     const r = await status(['--json', '--hours', '48']);
     assert.equal(r.code, 1, show(r));
@@ -153,24 +187,43 @@ describe('npm run status', () => {
     assert.equal(doc.latest_introduced_at, '2025-01-01');
     assert.equal(typeof doc.avg_duration_seconds, 'number');
     assert.equal(typeof doc.last_success_at, 'string');
-    assert.deepEqual(doc.queues.map((q) => q.queue), KIND_NAMES);
+    assert.deepEqual(
+      doc.queues.map((q) => q.queue),
+      KIND_NAMES,
+    );
     const backfill = doc.queues.find((q) => q.queue === 'backfill-session')!;
     assert.equal(backfill.waiting, 1);
     assert.equal(backfill.oldest_waiting_job_id, 'backfill-44-1');
     const monitor = doc.queues.find((q) => q.queue === 'monitor')!;
     assert.deepEqual([monitor.waiting, monitor.delayed, monitor.oldest_waiting_job_id], [0, 1, 'overdue']);
-    assert.ok(monitor.oldest_waiting_age_seconds! >= 2 * 3600 - 5, `overdue for two hours: ${monitor.oldest_waiting_age_seconds}`);
-    assert.deepEqual(doc.schedules.map((s) => [s.id, s.state]), [
-      ['fetch-bills-hourly', 'not-registered'],
-      ['fetch-bills-daily', 'not-registered'],
-      ['monitor-daily', 'not-registered'],
-    ]);
-    assert.deepEqual(doc.alerts.map((a) => a.code), ['success_rate', 'waiting_age', 'waiting_age', 'scheduled_run', 'scheduled_run', 'scheduled_run']);
+    assert.ok(
+      monitor.oldest_waiting_age_seconds! >= 2 * 3600 - 5,
+      `overdue for two hours: ${monitor.oldest_waiting_age_seconds}`,
+    );
+    assert.deepEqual(
+      doc.schedules.map((s) => [s.id, s.state]),
+      [
+        ['fetch-bills-hourly', 'not-registered'],
+        ['fetch-bills-daily', 'not-registered'],
+        ['monitor-daily', 'not-registered'],
+      ],
+    );
+    assert.deepEqual(
+      doc.alerts.map((a) => a.code),
+      ['success_rate', 'waiting_age', 'waiting_age', 'scheduled_run', 'scheduled_run', 'scheduled_run'],
+    );
     assert.equal(r.stderr.trim(), '');
   });
 
   test('bad arguments: usage on stderr, nothing on stdout, exit 2; --help: usage on stdout, exit 0', async () => {
-    for (const args of [['--hours', '0'], ['--hours', 'abc'], ['--hours', '9000'], ['--hours'], ['--verbose'], ['now']]) {
+    for (const args of [
+      ['--hours', '0'],
+      ['--hours', 'abc'],
+      ['--hours', '9000'],
+      ['--hours'],
+      ['--verbose'],
+      ['now'],
+    ]) {
       const r = await status(args);
       assert.equal(r.code, 2, `${args.join(' ')}\n${show(r)}`);
       assert.equal(r.stdout, '', args.join(' '));
@@ -193,7 +246,10 @@ describe('npm run status', () => {
     const down = await status([], { DATABASE_URL: `postgres://postgres:hunter2@127.0.0.1:${await closedPort()}/x` });
     assert.equal(down.code, 2, show(down));
     assert.equal(down.stdout, '');
-    assert.match(down.stderr, /^error: cannot reach PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/x .*ECONNREFUSED.*\n$/);
+    assert.match(
+      down.stderr,
+      /^error: cannot reach PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/x .*ECONNREFUSED.*\n$/,
+    );
     assert.ok(!down.stderr.includes('hunter2'), 'the password is not printed');
 
     const bare = await createTestEnv('status_bare', {}, { migrate: false });

@@ -2,7 +2,12 @@
 // bodies, pagination, and the fleet-wide rate limit shared through Redis.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { PaginationLoopError, UpstreamPermanentError, UpstreamShapeError, UpstreamTransientError } from '../src/errors.js';
+import {
+  PaginationLoopError,
+  UpstreamPermanentError,
+  UpstreamShapeError,
+  UpstreamTransientError,
+} from '../src/errors.js';
 import { HttpClient, parseRetryAfter, type HttpOptions } from '../src/upstream/http.js';
 import { LegisInfoClient, legisInfoDate } from '../src/upstream/legisinfo.js';
 import { OpenParliamentClient } from '../src/upstream/openparliament.js';
@@ -79,7 +84,11 @@ describe('upstream HTTP', () => {
   });
 
   test('an HTML 200 is refused as a transport failure, never read as "0 bills"', async () => {
-    server.breakRoute('bills', { status: 200, headers: { 'Content-Type': 'text/html' }, body: '<html>Maintenance</html>' });
+    server.breakRoute('bills', {
+      status: 200,
+      headers: { 'Content-Type': 'text/html' },
+      body: '<html>Maintenance</html>',
+    });
     const op = new OpenParliamentClient(http({ retries: 2 }), server.openParliamentBaseUrl);
     await assert.rejects(op.fetchPage(op.firstPageUrl({ pageSize: 5 })), (err: unknown) => {
       assert.ok(err instanceof UpstreamTransientError);
@@ -100,7 +109,10 @@ describe('upstream HTTP', () => {
     const op = new OpenParliamentClient(http(), server.openParliamentBaseUrl);
     const pages = [];
     for await (const page of op.pages(op.firstPageUrl({ session: '44-1', pageSize: 100 }))) pages.push(page);
-    assert.deepEqual(pages.map((p) => p.objects.length), [5, 5, 2]);
+    assert.deepEqual(
+      pages.map((p) => p.objects.length),
+      [5, 5, 2],
+    );
     assert.equal(server.requestsTo('bills')[1]!.url, '/op/bills/?session=44-1&format=json&limit=5&offset=5');
 
     const looping = JSON.stringify({ objects: [], pagination: { next_url: '/bills/?format=json&limit=5&offset=0' } });
@@ -112,7 +124,9 @@ describe('upstream HTTP', () => {
   });
 
   test('an absolute next_url on another host is not followed', async () => {
-    server.script('bills', { body: JSON.stringify({ objects: [], pagination: { next_url: 'https://evil.example/bills/?offset=5' } }) });
+    server.script('bills', {
+      body: JSON.stringify({ objects: [], pagination: { next_url: 'https://evil.example/bills/?offset=5' } }),
+    });
     const op = new OpenParliamentClient(http(), server.openParliamentBaseUrl);
     await assert.rejects(op.fetchPage(op.firstPageUrl({ pageSize: 5 })), /another host/);
   });
@@ -141,7 +155,10 @@ describe('upstream HTTP', () => {
     const replicas = [0, 1].map(() => http({ rateLimiter: new RedisRateLimiter(t.redis, t.prefix, perSecond) }));
     const url = `${server.legisInfoBaseUrl}/en/bills/json?parlsession=44-1`;
     await Promise.all(Array.from({ length: 12 }, (_, i) => replicas[i % 2]!.getJson(url)));
-    const times = server.requestsTo('legisinfo').map((r) => r.at).sort((a, b) => a - b);
+    const times = server
+      .requestsTo('legisinfo')
+      .map((r) => r.at)
+      .sort((a, b) => a - b);
     assert.equal(times.length, 12);
     // Within any one-second window, no more than the limit went out (allowing for window boundaries: 2x).
     for (let i = 0; i < times.length; i += 1) {

@@ -48,12 +48,18 @@ function readCheckpoint(ctx: JobContext, expectedHost: string): Checkpoint | und
   const parsed = checkpointSchema.safeParse(ctx.checkpoint);
   if (!parsed.success) {
     // Restarting is safe (upserts are idempotent); failing the job over its own bookkeeping would not be.
-    ctx.log.warn({ issues: z.prettifyError(parsed.error) }, 'unreadable checkpoint; starting the backfill from the first page');
+    ctx.log.warn(
+      { issues: z.prettifyError(parsed.error) },
+      'unreadable checkpoint; starting the backfill from the first page',
+    );
     return undefined;
   }
   const { nextUrl } = parsed.data;
   if (nextUrl !== null && new URL(nextUrl).host !== expectedHost) {
-    ctx.log.warn({ nextUrl }, 'checkpoint points at another upstream host (base URL changed?); starting from the first page');
+    ctx.log.warn(
+      { nextUrl },
+      'checkpoint points at another upstream host (base URL changed?); starting from the first page',
+    );
     return undefined;
   }
   return parsed.data;
@@ -71,7 +77,10 @@ export async function processBackfillSession(payload: BackfillSessionPayload, ct
   });
   const resumed = readCheckpoint(ctx, new URL(firstUrl).host);
   if (resumed?.summary) {
-    ctx.log.info({ status: resumed.summary.status }, 'this run was already recorded by an earlier attempt; returning its summary');
+    ctx.log.info(
+      { status: resumed.summary.status },
+      'this run was already recorded by an earlier attempt; returning its summary',
+    );
     return resumed.summary;
   }
 
@@ -129,16 +138,34 @@ export async function processBackfillSession(payload: BackfillSessionPayload, ct
           // Checkpoint before anything else can fail or be cancelled: this page is stored, resume after it.
           await ctx.saveCheckpoint(checkpoint(full ? null : page.nextUrl));
           const c = ingest.counters;
-          await ctx.progress({ page: frame.pages, bills: c.bills_fetched, created: c.created, updated: c.updated, unchanged: c.unchanged });
+          await ctx.progress({
+            page: frame.pages,
+            bills: c.bills_fetched,
+            created: c.created,
+            updated: c.updated,
+            unchanged: c.unchanged,
+          });
           await ctx.note(
             `page ${frame.pages}: ${page.objects.length} rows, ${delta.bills_fetched} bills (${delta.created} created, ${delta.updated} updated, ${delta.unchanged} unchanged); ${c.bills_fetched} so far`,
           );
-          ctx.log.debug({ page: frame.pages, url: page.url, objects: page.objects.length, created: delta.created, updated: delta.updated }, 'page ingested');
+          ctx.log.debug(
+            {
+              page: frame.pages,
+              url: page.url,
+              objects: page.objects.length,
+              created: delta.created,
+              updated: delta.updated,
+            },
+            'page ingested',
+          );
           if (full) break;
         }
       }
       if (frame.truncated) {
-        ctx.log.warn({ limit: payload.limit, scope }, 'the backfill reached its limit before the end of the session; run it again with a higher --limit');
+        ctx.log.warn(
+          { limit: payload.limit, scope },
+          'the backfill reached its limit before the end of the session; run it again with a higher --limit',
+        );
       }
 
       const summary = summarize(frame, ingest.counters);

@@ -36,11 +36,23 @@ export function watchDeadLetters(worker: Worker, deps: FleetDeps): () => Promise
     if (!job?.id || !isFinalFailure(job, err)) return;
     const jobId = job.id;
     const p = (async () => {
-      const claimed = await deps.redis.set(alertedKey(deps.config.queuePrefix, worker.name, jobId, job.timestamp), new Date().toISOString(), 'EX', ALERTED_TTL_SECONDS, 'NX');
+      const claimed = await deps.redis.set(
+        alertedKey(deps.config.queuePrefix, worker.name, jobId, job.timestamp),
+        new Date().toISOString(),
+        'EX',
+        ALERTED_TTL_SECONDS,
+        'NX',
+      );
       if (claimed !== 'OK') return; // already alerted (another replica, or an earlier failure of the same job)
       const attempts = `${job.attemptsMade} of ${job.opts.attempts ?? 1} attempt(s)`;
       await raiseAlerts(
-        [{ code: 'dead_letter', value: jobId, message: `job ${worker.name}/${jobId} failed for good after ${attempts}: ${errorMessage(err)}` }],
+        [
+          {
+            code: 'dead_letter',
+            value: jobId,
+            message: `job ${worker.name}/${jobId} failed for good after ${attempts}: ${errorMessage(err)}`,
+          },
+        ],
         deps.config,
         log,
         `${worker.name} worker`,

@@ -18,7 +18,8 @@ export async function resolveWindow(
 ): Promise<NonNullable<RunSummary['window']>> {
   const lt = payload.introducedBefore ?? null;
   const atLeastFloor = (d: string) => (d < FLOOR_DATE ? FLOOR_DATE : d);
-  if (payload.introducedAfter) return { introduced_gte: atLeastFloor(payload.introducedAfter), introduced_lt: lt, source: 'payload' };
+  if (payload.introducedAfter)
+    return { introduced_gte: atLeastFloor(payload.introducedAfter), introduced_lt: lt, source: 'payload' };
   const watermark = await fetchLog.lastWatermark(scope);
   if (watermark) return { introduced_gte: atLeastFloor(watermark), introduced_lt: lt, source: 'watermark' };
   const lookback = new Date(now.getTime() - DEFAULT_LOOKBACK_DAYS * 86_400_000).toISOString().slice(0, 10);
@@ -28,7 +29,14 @@ export async function resolveWindow(
 export async function processFetchBills(payload: FetchBillsPayload, ctx: JobContext): Promise<RunSummary> {
   const { deps, signal } = ctx;
   const scope = fetchBillsScope(payload);
-  const frame: RunFrame = { jobKind: 'fetch-bills', scope, startedAt: new Date(), pages: 0, truncated: false, enrichmentFailed: false };
+  const frame: RunFrame = {
+    jobKind: 'fetch-bills',
+    scope,
+    startedAt: new Date(),
+    pages: 0,
+    truncated: false,
+    enrichmentFailed: false,
+  };
   let ingest: BillIngest | undefined;
   const parameters = { ...payload, scope };
 
@@ -56,8 +64,23 @@ export async function processFetchBills(payload: FetchBillsPayload, ctx: JobCont
         const objects = page.objects.slice(0, room);
         const delta = await ingest.ingestPage(objects, page.url);
         frame.enrichmentFailed = ingest.enrichmentFailed;
-        await ctx.progress({ page: frame.pages, bills: ingest.counters.bills_fetched, created: ingest.counters.created, updated: ingest.counters.updated, unchanged: ingest.counters.unchanged });
-        ctx.log.debug({ page: frame.pages, url: page.url, objects: page.objects.length, created: delta.created, updated: delta.updated }, 'page ingested');
+        await ctx.progress({
+          page: frame.pages,
+          bills: ingest.counters.bills_fetched,
+          created: ingest.counters.created,
+          updated: ingest.counters.updated,
+          unchanged: ingest.counters.unchanged,
+        });
+        ctx.log.debug(
+          {
+            page: frame.pages,
+            url: page.url,
+            objects: page.objects.length,
+            created: delta.created,
+            updated: delta.updated,
+          },
+          'page ingested',
+        );
         if (ingest.counters.raw_bills_fetched >= payload.limit) {
           frame.truncated = objects.length < page.objects.length || page.nextUrl !== null;
           break;

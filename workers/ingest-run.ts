@@ -16,11 +16,18 @@ export function legisInfoLookup(ctx: JobContext): EnrichmentLookup {
     let pending = perRun.get(session);
     if (!pending) {
       pending = ctx.deps.cache
-        .getOrCompute('legisinfo', { session }, async () => (await ctx.deps.legisInfo.fetchSession(session, ctx.signal)).byBillId)
+        .getOrCompute(
+          'legisinfo',
+          { session },
+          async () => (await ctx.deps.legisInfo.fetchSession(session, ctx.signal)).byBillId,
+        )
         .then(({ value }) => value)
         .catch((err: unknown) => {
           ctx.signal.throwIfAborted();
-          ctx.log.warn({ session, err: errorMessage(err) }, 'LEGISinfo enrichment failed; bills persist un-enriched and the run is partial');
+          ctx.log.warn(
+            { session, err: errorMessage(err) },
+            'LEGISinfo enrichment failed; bills persist un-enriched and the run is partial',
+          );
           return null;
         });
       perRun.set(session, pending);
@@ -57,7 +64,11 @@ export function summarize(frame: RunFrame, counters: RunCounters, failure?: unkn
   };
 }
 
-export async function recordRun(ctx: JobContext, parameters: Record<string, unknown>, summary: RunSummary): Promise<void> {
+export async function recordRun(
+  ctx: JobContext,
+  parameters: Record<string, unknown>,
+  summary: RunSummary,
+): Promise<void> {
   await ctx.deps.fetchLog.record({ jobId: ctx.job.id, attempt: ctx.job.attempt, parameters, summary });
   const level = summary.status === 'success' ? 'info' : summary.status === 'partial' ? 'warn' : 'error';
   const { errors: _errors, ...brief } = summary;

@@ -19,11 +19,16 @@ try {
   const host = await startWorkers(fleet, hostOptionsFrom(config, kinds));
   // /healthz, /readyz, /metrics on PORT (default 3001); closed last so /readyz answers 503 during the drain.
   const health = await startWorkerHealthServer({ fleet, workers: host, metrics });
-  installShutdown(log, [
-    { name: 'workers', close: () => host.close() },
-    { name: 'connections', close: () => fleet.close() },
-    { name: 'health server', close: () => health.close() },
-  ], undefined, { deadlineMs: shutdownDeadlineMs(config.worker.drainMs, config.worker.killAfterMs) });
+  installShutdown(
+    log,
+    [
+      { name: 'workers', close: () => host.close() },
+      { name: 'connections', close: () => fleet.close() },
+      { name: 'health server', close: () => health.close() },
+    ],
+    undefined,
+    { deadlineMs: shutdownDeadlineMs(config.worker.drainMs, config.worker.killAfterMs) },
+  );
 } catch (err) {
   log.fatal({ err: (err as Error).message }, 'worker failed to start');
   process.exit(1);

@@ -13,7 +13,10 @@ export interface MonitorResult extends FleetReport {
 export async function processMonitor(payload: MonitorPayload, ctx: JobContext): Promise<MonitorResult> {
   const { deps, log } = ctx;
   // The same numbers and rules as `npm run status` (src/monitor/report.ts).
-  const report = await fleetReport({ pool: deps.pool, redis: deps.redis, config: deps.config, log }, { hoursBack: payload.hoursBack });
+  const report = await fleetReport(
+    { pool: deps.pool, redis: deps.redis, config: deps.config, log },
+    { hoursBack: payload.hoursBack },
+  );
   const { alerts } = report;
   log.info(
     {
@@ -29,6 +32,7 @@ export async function processMonitor(payload: MonitorPayload, ctx: JobContext): 
     'fleet checked',
   );
   const { delivery } = await raiseAlerts(alerts, deps.config, log, `monitor job ${ctx.job.id}`);
-  if (alerts.length > 0) await ctx.note(`${alerts.length} alert(s): ${alerts.map((a) => a.code).join(', ')}; webhook: ${delivery}`);
+  if (alerts.length > 0)
+    await ctx.note(`${alerts.length} alert(s): ${alerts.map((a) => a.code).join(', ')}; webhook: ${delivery}`);
   return { ...report, alert_delivery: delivery };
 }

@@ -22,7 +22,9 @@ export const processors: Processors = {
 export function configuredKindsOrExit(config: Config): KindName[] {
   const unknown = config.worker.queues.filter((q) => !isKindName(q));
   if (unknown.length > 0) {
-    process.stderr.write(`bill-fleet: invalid configuration\n  WORKER_QUEUES: unknown queue(s) ${unknown.join(', ')}; known: ${KIND_NAMES.join(', ')}\n`);
+    process.stderr.write(
+      `bill-fleet: invalid configuration\n  WORKER_QUEUES: unknown queue(s) ${unknown.join(', ')}; known: ${KIND_NAMES.join(', ')}\n`,
+    );
     process.exit(2);
   }
   return config.worker.queues.filter(isKindName);

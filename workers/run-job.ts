@@ -3,7 +3,13 @@
 // UnrecoverableError. A job cancelled by a stopping worker goes back to the queue without spending an attempt.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { parsePayloadOrUnrecoverable, type JobKind } from '../queues/index.js';
-import { JobCancelledError, PaginationLoopError, UpstreamPermanentError, UpstreamShapeError, errorMessage } from '../src/errors.js';
+import {
+  JobCancelledError,
+  PaginationLoopError,
+  UpstreamPermanentError,
+  UpstreamShapeError,
+  errorMessage,
+} from '../src/errors.js';
 import type { FleetDeps } from '../src/fleet.js';
 import type { JobContext, Processor } from './context.js';
 
@@ -75,7 +81,10 @@ export function bullProcessor(kind: JobKind, processor: Processor<never, unknown
             await job.moveToDelayed(Date.now() + 1_000, token);
           } catch (err) {
             // Its lock is gone (cancelled because it was lost): another worker has the job, or will; leave it be.
-            log.warn({ err: errorMessage(err) }, 'could not hand the job back; its lock is gone, so another worker takes it over');
+            log.warn(
+              { err: errorMessage(err) },
+              'could not hand the job back; its lock is gone, so another worker takes it over',
+            );
           }
           throw new DelayedError();
         }

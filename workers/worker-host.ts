@@ -113,12 +113,17 @@ export async function startWorkers(deps: FleetDeps, options: WorkerHostOptions):
     });
     const wlog = log.child({ queue: kind.name });
     worker.on('error', (err) => wlog.error({ err: errorMessage(err) }, 'worker error'));
-    worker.on('stalled', (jobId) => wlog.warn({ jobId }, 'job stalled (its worker died or blocked); it will be retried'));
+    worker.on('stalled', (jobId) =>
+      wlog.warn({ jobId }, 'job stalled (its worker died or blocked); it will be retried'),
+    );
     // The lock could not be renewed (Redis was away longer than the lock): the stalled-job check may already have
     // handed the job to another replica. Stop here rather than run it twice; the other replica resumes it.
     worker.on('lockRenewalFailed', (jobIds) => {
       for (const jobId of jobIds) {
-        wlog.warn({ jobId }, 'lost the lock on a running job: cancelling it here; another replica takes it over from its checkpoint');
+        wlog.warn(
+          { jobId },
+          'lost the lock on a running job: cancelling it here; another replica takes it over from its checkpoint',
+        );
         worker.cancelJob(jobId, 'lost its lock');
       }
     });

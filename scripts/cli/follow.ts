@@ -63,7 +63,10 @@ export function failedSummary(job: Job, reason: string): Record<string, unknown>
 }
 
 function completedSummary(job: Job, value: unknown): Outcome {
-  const summary = { ...(typeof value === 'object' && value !== null ? value : { result: value }), job_id: job.id } as Record<string, unknown>;
+  const summary = {
+    ...(typeof value === 'object' && value !== null ? value : { result: value }),
+    job_id: job.id,
+  } as Record<string, unknown>;
   return { summary, exitCode: summary.status === 'error' ? 1 : 0 };
 }
 
@@ -90,10 +93,26 @@ export async function followJob(config: Config, queue: Queue, job: Job): Promise
   events.on('progress', ({ jobId: id, data }) => {
     if (id === jobId && typeof data === 'object' && data !== null) out.progress(progressLine(jobId, data as Progress));
   });
-  events.on('active', mine(() => out.say(`${jobId}: running on a worker`)));
-  events.on('delayed', mine(({ delay }) => out.say(`${jobId}: attempt ended early (failed or its worker stopped); runs again at ${new Date(Number(delay)).toISOString()}`)));
-  events.on('stalled', mine(() => out.say(`${jobId}: its worker stopped responding; another worker resumes it from the last checkpoint`)));
-  events.on('retries-exhausted', mine(({ attemptsMade }) => out.say(`${jobId}: gave up after ${attemptsMade} attempt(s)`)));
+  events.on(
+    'active',
+    mine(() => out.say(`${jobId}: running on a worker`)),
+  );
+  events.on(
+    'delayed',
+    mine(({ delay }) =>
+      out.say(
+        `${jobId}: attempt ended early (failed or its worker stopped); runs again at ${new Date(Number(delay)).toISOString()}`,
+      ),
+    ),
+  );
+  events.on(
+    'stalled',
+    mine(() => out.say(`${jobId}: its worker stopped responding; another worker resumes it from the last checkpoint`)),
+  );
+  events.on(
+    'retries-exhausted',
+    mine(({ attemptsMade }) => out.say(`${jobId}: gave up after ${attemptsMade} attempt(s)`)),
+  );
 
   const stop = () => {
     out.say(`stopped following ${jobId}; the job carries on (see it in the board, or run again with --wait)`);
@@ -127,6 +146,8 @@ export async function followJob(config: Config, queue: Queue, job: Job): Promise
 async function warnIfNoWorker(queue: Queue, out: ProgressWriter): Promise<void> {
   const workers = await queue.getWorkersCount().catch(() => undefined);
   if (workers === 0) {
-    out.say(`no worker is listening on queue ${queue.name}: the job waits until one starts (npm run worker, WORKER_QUEUES including ${queue.name})`);
+    out.say(
+      `no worker is listening on queue ${queue.name}: the job waits until one starts (npm run worker, WORKER_QUEUES including ${queue.name})`,
+    );
   }
 }

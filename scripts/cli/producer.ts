@@ -75,7 +75,12 @@ export type Submission =
  * failed, still kept by retention) is removed and replaced only with `force`; a waiting/active one never is.
  * Kinds without a jobId always get a new job. Throws InvalidPayloadError before touching the queue.
  */
-export async function submit(queue: Queue, kind: JobKind, payload: unknown, options: { force?: boolean } = {}): Promise<Submission> {
+export async function submit(
+  queue: Queue,
+  kind: JobKind,
+  payload: unknown,
+  options: { force?: boolean } = {},
+): Promise<Submission> {
   const data = parsePayload(kind, payload);
   const id = kind.jobId?.(data);
   let replaced: string | undefined;

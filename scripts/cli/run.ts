@@ -38,7 +38,9 @@ export async function runCli(usage: string, main: () => Promise<ExitCode>): Prom
 /** zod's "✖ Too small: …;   → at limit" as "limit: Too small: …" (the field name only once). */
 function withFieldNames(issues: string): string {
   return issues
-    .replace(/✖ ([^;]*?);\s+→ at ([\w.]+)/g, (_, message: string, field: string) => (message.includes(field) ? message : `${field}: ${message}`))
+    .replace(/✖ ([^;]*?);\s+→ at ([\w.]+)/g, (_, message: string, field: string) =>
+      message.includes(field) ? message : `${field}: ${message}`,
+    )
     .replace(/✖ /g, '');
 }
 
@@ -54,7 +56,13 @@ export interface SubmitAndReport {
  * Submits the job, says on stderr what happened (new, already waiting/active, already finished), prints the job id
  * on stdout, and with `wait` follows it and prints the summary as one JSON line, the last line of stdout.
  */
-export async function submitAndReport({ config, kind, payload, wait, force = false }: SubmitAndReport): Promise<ExitCode> {
+export async function submitAndReport({
+  config,
+  kind,
+  payload,
+  wait,
+  force = false,
+}: SubmitAndReport): Promise<ExitCode> {
   parsePayload(kind, payload); // bad arguments are reported before any connection is made
   const producer = await openProducer(config);
   try {
@@ -63,7 +71,9 @@ export async function submitAndReport({ config, kind, payload, wait, force = fal
     const id = s.job.id!;
     switch (s.outcome) {
       case 'created':
-        process.stderr.write(`enqueued ${kind.name} job ${id}${s.replaced ? ` (replacing the ${s.replaced} one)` : ''}\n`);
+        process.stderr.write(
+          `enqueued ${kind.name} job ${id}${s.replaced ? ` (replacing the ${s.replaced} one)` : ''}\n`,
+        );
         break;
       case 'in-progress':
         process.stderr.write(
@@ -72,7 +82,9 @@ export async function submitAndReport({ config, kind, payload, wait, force = fal
         break;
       case 'finished': {
         const at = s.job.finishedOn ? ` at ${new Date(s.job.finishedOn).toISOString()}` : '';
-        process.stderr.write(`${kind.name} job ${id} already ${s.state}${at}: not enqueued; pass --force for a fresh run\n`);
+        process.stderr.write(
+          `${kind.name} job ${id} already ${s.state}${at}: not enqueued; pass --force for a fresh run\n`,
+        );
         break;
       }
     }

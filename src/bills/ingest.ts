@@ -44,7 +44,10 @@ export class BillIngest {
     for (const [index, raw] of objects.entries()) {
       const parsed = openParliamentBillSchema.safeParse(raw);
       if (!parsed.success) {
-        addError(page, { where: rowLabel(raw, pageUrl, index), message: z.prettifyError(parsed.error).replace(/\n/g, '; ') });
+        addError(page, {
+          where: rowLabel(raw, pageUrl, index),
+          message: z.prettifyError(parsed.error).replace(/\n/g, '; '),
+        });
         continue;
       }
       const row = parsed.data;
@@ -58,7 +61,8 @@ export class BillIngest {
         continue;
       }
 
-      if (!enrichmentBySession.has(row.session)) enrichmentBySession.set(row.session, await this.enrichment(row.session));
+      if (!enrichmentBySession.has(row.session))
+        enrichmentBySession.set(row.session, await this.enrichment(row.session));
       const sessionEnrichment = enrichmentBySession.get(row.session) ?? null;
       if (sessionEnrichment === null) this.enrichmentFailed = true;
       const found = row.legisinfo_id ? sessionEnrichment?.[String(row.legisinfo_id)] : undefined;
@@ -87,8 +91,10 @@ export class BillIngest {
       if (sessionEnrichment !== null && !found) page.not_in_legisinfo += 1; // after the dedupe: once per bill
       bills.push(bill);
       if (introduced !== null) {
-        if (page.max_introduced_date === null || introduced > page.max_introduced_date) page.max_introduced_date = introduced;
-        if (page.min_introduced_date === null || introduced < page.min_introduced_date) page.min_introduced_date = introduced;
+        if (page.max_introduced_date === null || introduced > page.max_introduced_date)
+          page.max_introduced_date = introduced;
+        if (page.min_introduced_date === null || introduced < page.min_introduced_date)
+          page.min_introduced_date = introduced;
       }
     }
 

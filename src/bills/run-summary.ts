@@ -41,7 +41,11 @@ export interface RunSummary extends RunCounters {
   /** The reason a run failed as a whole (status error). */
   error_message?: string;
   /** The introduced-date window the run asked upstream for, and where its lower bound came from. */
-  window?: { introduced_gte: string | null; introduced_lt: string | null; source: 'payload' | 'watermark' | 'default' | 'none' };
+  window?: {
+    introduced_gte: string | null;
+    introduced_lt: string | null;
+    source: 'payload' | 'watermark' | 'default' | 'none';
+  };
   /** Served from the result cache: no upstream request was made. */
   cached?: boolean;
 }
@@ -76,8 +80,13 @@ export function addError(c: RunCounters, error: RowError): void {
 /** Adds `b` into `a` (used to resume a checkpointed run and to fold page results into a run). */
 export function mergeCounters(a: RunCounters, b: RunCounters): RunCounters {
   const errors = [...a.errors, ...b.errors].slice(0, MAX_ERRORS_KEPT);
-  const maxDate = [a.max_introduced_date, b.max_introduced_date].filter((d): d is string => d !== null).sort().at(-1) ?? null;
-  const minDate = [a.min_introduced_date, b.min_introduced_date].filter((d): d is string => d !== null).sort()[0] ?? null;
+  const maxDate =
+    [a.max_introduced_date, b.max_introduced_date]
+      .filter((d): d is string => d !== null)
+      .sort()
+      .at(-1) ?? null;
+  const minDate =
+    [a.min_introduced_date, b.min_introduced_date].filter((d): d is string => d !== null).sort()[0] ?? null;
   const sum = (k: keyof RunCounters) => (a[k] as number) + (b[k] as number);
   return {
     raw_bills_fetched: sum('raw_bills_fetched'),

@@ -11,7 +11,15 @@ import express, { Router, type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { z } from 'zod';
-import { InvalidPayloadError, KIND_NAMES, getKind, isKindName, openQueue, parsePayload, type KindName } from '../../queues/index.js';
+import {
+  InvalidPayloadError,
+  KIND_NAMES,
+  getKind,
+  isKindName,
+  openQueue,
+  parsePayload,
+  type KindName,
+} from '../../queues/index.js';
 import type { Config } from '../config.js';
 import { postgresCheck, redisCheck, workersCheck, type Check } from '../health/checks.js';
 import { healthRouter } from '../health/routes.js';
@@ -84,7 +92,10 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
           allowRetries: !config.board.readOnly,
           description: describeKind(name),
           // Bull Board's own "Add job" dialog validates against this, and the hook below applies the zod schema.
-          jobDataSchema: z.toJSONSchema(getKind(name).schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+          jobDataSchema: z.toJSONSchema(getKind(name).schema, { io: 'input', unrepresentable: 'any' }) as Record<
+            string,
+            unknown
+          >,
         }),
     ),
     // @bull-board/express 9.10.1 nests its own @bull-board/api 9.10.1 whose private fields make the types differ
@@ -110,7 +121,11 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
   const board = Router();
   board.use((_req, res, next) => {
     // The write buttons must not be clickable from inside someone else's frame (clickjacking).
-    res.set({ 'X-Frame-Options': 'DENY', 'Content-Security-Policy': "frame-ancestors 'none'", 'Referrer-Policy': 'same-origin' });
+    res.set({
+      'X-Frame-Options': 'DENY',
+      'Content-Security-Policy': "frame-ancestors 'none'",
+      'Referrer-Policy': 'same-origin',
+    });
     next();
   });
   if (auth.mode === 'basic') board.use(basicAuth(auth.username, auth.password, config.board.title));
@@ -122,7 +137,14 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
     });
   }
   board.use(
-    enqueueRouter({ queues, basePath: base, readOnly: config.board.readOnly, title: config.board.title, environment: config.board.environment, log }),
+    enqueueRouter({
+      queues,
+      basePath: base,
+      readOnly: config.board.readOnly,
+      title: config.board.title,
+      environment: config.board.environment,
+      log,
+    }),
   );
   board.use(serverAdapter.getRouter() as Router);
 
@@ -131,12 +153,19 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
   app.use(health);
   if (base !== '/') app.use(base, health);
   app.use(base, board);
-  app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    // Body-parser errors (malformed JSON, too large) carry their status; anything else is ours.
-    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status === 500) log.error({ err: err.message }, 'board request failed');
-    res.status(status).json({ error: status === 500 ? 'internal error; see the board logs' : err.message });
-  });
+  app.use(
+    (
+      err: Error & { status?: number; type?: string },
+      _req: express.Request,
+      res: express.Response,
+      _next: express.NextFunction,
+    ) => {
+      // Body-parser errors (malformed JSON, too large) carry their status; anything else is ours.
+      const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+      if (status === 500) log.error({ err: err.message }, 'board request failed');
+      res.status(status).json({ error: status === 500 ? 'internal error; see the board logs' : err.message });
+    },
+  );
 
   return {
     app,

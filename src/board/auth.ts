@@ -44,6 +44,11 @@ export function basicAuth(username: string, password: string, realm: string): Re
   const challenge = `Basic realm="${realm.replace(/["\\]/g, '')}", charset="UTF-8"`;
   return (req, res, next) => {
     if (credentialsMatch(req.get('authorization'), username, password)) return next();
-    res.set('WWW-Authenticate', challenge).set('Cache-Control', 'no-store').status(401).type('text/plain').send('authentication required\n');
+    res
+      .set('WWW-Authenticate', challenge)
+      .set('Cache-Control', 'no-store')
+      .status(401)
+      .type('text/plain')
+      .send('authentication required\n');
   };
 }

@@ -31,7 +31,10 @@ interface Field {
 /** The form fields of a kind, read from its schema (JSON Schema of the input side), so new kinds need no HTML. */
 export function fieldsOf(kind: KindName): Field[] {
   const schema = z.toJSONSchema(getKind(kind).schema, { io: 'input', unrepresentable: 'any' }) as {
-    properties?: Record<string, { type?: string; format?: string; minimum?: number; maximum?: number; default?: unknown }>;
+    properties?: Record<
+      string,
+      { type?: string; format?: string; minimum?: number; maximum?: number; default?: unknown }
+    >;
     required?: string[];
   };
   return Object.entries(schema.properties ?? {}).map(([name, p]) => {
@@ -43,7 +46,14 @@ export function fieldsOf(kind: KindName): Field[] {
             ? 'date'
             : 'string'
           : 'json';
-    return { name, type, required: schema.required?.includes(name) ?? false, min: p.minimum, max: p.maximum, default: p.default };
+    return {
+      name,
+      type,
+      required: schema.required?.includes(name) ?? false,
+      min: p.minimum,
+      max: p.maximum,
+      default: p.default,
+    };
   });
 }
 
@@ -59,7 +69,8 @@ export function payloadFromForm(kind: KindName, form: Record<string, unknown>): 
     }
     if (typeof raw !== 'string' || raw.trim() === '') continue;
     const value = raw.trim();
-    if (field.type === 'integer' || field.type === 'number') payload[field.name] = Number.isFinite(Number(value)) ? Number(value) : value;
+    if (field.type === 'integer' || field.type === 'number')
+      payload[field.name] = Number.isFinite(Number(value)) ? Number(value) : value;
     else if (field.type === 'json') {
       try {
         payload[field.name] = JSON.parse(value);
@@ -86,26 +97,39 @@ export function enqueueRouter(opts: EnqueueOptions): Router {
     res.type('html').send(renderForms(opts, formPath));
   });
 
-  router.post('/enqueue/:kind', express.urlencoded({ extended: false, limit: '16kb' }), async (req: Request, res: Response) => {
-    const kind = String(req.params.kind);
-    if (!isKindName(kind)) {
-      res.status(404).type('html').send(renderForms(opts, formPath, { message: unknownKind(kind) }));
-      return;
-    }
-    if (opts.readOnly) {
-      res.status(405).type('html').send(renderForms(opts, formPath, { message: READ_ONLY }));
-      return;
-    }
-    const form = (req.body ?? {}) as Record<string, unknown>;
-    try {
-      const result = await add(kind, payloadFromForm(kind, form));
-      res.redirect(303, result.url);
-    } catch (err) {
-      const status = err instanceof InvalidPayloadError ? 400 : 503;
-      if (status === 503) opts.log.error({ queue: kind, err: errorMessage(err) }, 'enqueue from the board failed');
-      res.status(status).type('html').send(renderForms(opts, formPath, { kind, message: errorMessage(err), values: form }));
-    }
-  });
+  router.post(
+    '/enqueue/:kind',
+    express.urlencoded({ extended: false, limit: '16kb' }),
+    async (req: Request, res: Response) => {
+      const kind = String(req.params.kind);
+      if (!isKindName(kind)) {
+        res
+          .status(404)
+          .type('html')
+          .send(renderForms(opts, formPath, { message: unknownKind(kind) }));
+        return;
+      }
+      if (opts.readOnly) {
+        res
+          .status(405)
+          .type('html')
+          .send(renderForms(opts, formPath, { message: READ_ONLY }));
+        return;
+      }
+      const form = (req.body ?? {}) as Record<string, unknown>;
+      try {
+        const result = await add(kind, payloadFromForm(kind, form));
+        res.redirect(303, result.url);
+      } catch (err) {
+        const status = err instanceof InvalidPayloadError ? 400 : 503;
+        if (status === 503) opts.log.error({ queue: kind, err: errorMessage(err) }, 'enqueue from the board failed');
+        res
+          .status(status)
+          .type('html')
+          .send(renderForms(opts, formPath, { kind, message: errorMessage(err), values: form }));
+      }
+    },
+  );
 
   router.post('/api/jobs/:kind', express.json({ limit: '64kb' }), async (req: Request, res: Response) => {
     const kind = String(req.params.kind);
@@ -120,7 +144,10 @@ export function enqueueRouter(opts: EnqueueOptions): Router {
     try {
       const result = await add(kind, req.body ?? {});
       // 201 for a new job; 200 when a job with the same deterministic id (a backfill of that session) already exists.
-      res.status(result.created ? 201 : 200).location(result.url).json(result);
+      res
+        .status(result.created ? 201 : 200)
+        .location(result.url)
+        .json(result);
     } catch (err) {
       if (err instanceof InvalidPayloadError) {
         res.status(400).json({ error: err.message });
@@ -144,7 +171,9 @@ function renderForms(
 ): string {
   const forms = KIND_NAMES.map((kind) => {
     const values = problem?.kind === kind ? (problem.values ?? {}) : {};
-    const inputs = fieldsOf(kind).map((f) => renderField(kind, f, values[f.name])).join('\n');
+    const inputs = fieldsOf(kind)
+      .map((f) => renderField(kind, f, values[f.name]))
+      .join('\n');
     const error = problem?.kind === kind ? `<p class="error" role="alert">${escapeHtml(problem.message)}</p>` : '';
     return `<section id="${escapeHtml(kind)}">
   <h2>${escapeHtml(kind)}</h2>
@@ -156,7 +185,8 @@ ${inputs}
 </section>`;
   }).join('\n');
   const banner = opts.readOnly ? `<p class="note">${escapeHtml(READ_ONLY)}</p>` : '';
-  const general = problem && problem.kind === undefined ? `<p class="error" role="alert">${escapeHtml(problem.message)}</p>` : '';
+  const general =
+    problem && problem.kind === undefined ? `<p class="error" role="alert">${escapeHtml(problem.message)}</p>` : '';
   return pageShell(
     `Enqueue a job · ${opts.title}`,
     `${environmentStrip(opts.environment)}
@@ -170,7 +200,14 @@ ${forms}`,
 
 function renderField(kind: string, f: Field, value: unknown): string {
   const id = `${kind}-${f.name}`;
-  const type = f.type === 'integer' || f.type === 'number' ? 'number' : f.type === 'date' ? 'date' : f.type === 'boolean' ? 'checkbox' : 'text';
+  const type =
+    f.type === 'integer' || f.type === 'number'
+      ? 'number'
+      : f.type === 'date'
+        ? 'date'
+        : f.type === 'boolean'
+          ? 'checkbox'
+          : 'text';
   const attrs = [
     `id="${escapeHtml(id)}"`,
     `name="${escapeHtml(f.name)}"`,
@@ -182,6 +219,11 @@ function renderField(kind: string, f: Field, value: unknown): string {
     f.default !== undefined ? `placeholder="${escapeHtml(String(f.default))}"` : '',
     typeof value === 'string' && type !== 'checkbox' ? `value="${escapeHtml(value)}"` : '',
   ].filter(Boolean);
-  const hint = f.default !== undefined ? ` <small>(default ${escapeHtml(String(f.default))})</small>` : f.required ? ' <small>(required)</small>' : '';
+  const hint =
+    f.default !== undefined
+      ? ` <small>(default ${escapeHtml(String(f.default))})</small>`
+      : f.required
+        ? ' <small>(required)</small>'
+        : '';
   return `    <label for="${escapeHtml(id)}">${escapeHtml(f.name)}${hint}</label> <input ${attrs.join(' ')}>`;
 }

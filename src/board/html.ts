@@ -18,7 +18,8 @@ export function jobPath(basePath: string, queue: string, jobId: string): string 
 export function environmentBadge(environment: string): { label: string; color: string; textColor: string } {
   const env = environment.toLowerCase();
   if (env.startsWith('prod')) return { label: environment, color: '#b42318', textColor: '#ffffff' };
-  if (env.startsWith('stag') || env.startsWith('pre')) return { label: environment, color: '#b54708', textColor: '#ffffff' };
+  if (env.startsWith('stag') || env.startsWith('pre'))
+    return { label: environment, color: '#b54708', textColor: '#ffffff' };
   return { label: environment, color: '#067647', textColor: '#ffffff' };
 }
 

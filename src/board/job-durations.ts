@@ -21,18 +21,30 @@ export async function observeJobDurations(
   for (const queue of queues) {
     // QueueEvents blocks on XREAD, so it needs its own connection (retrying forever, as a worker does).
     const events = new QueueEvents(queue.name, {
-      connection: { url: config.redisUrl, family: 0, maxRetriesPerRequest: null, connectionName: 'bill-fleet-board-events' },
+      connection: {
+        url: config.redisUrl,
+        family: 0,
+        maxRetriesPerRequest: null,
+        connectionName: 'bill-fleet-board-events',
+      },
       prefix: config.queuePrefix,
     });
     events.on('error', (err) => log.error({ queue: queue.name, err: errorMessage(err) }, 'queue events error'));
-    const observe = (outcome: 'completed' | 'failed') => async ({ jobId }: { jobId: string }) => {
-      try {
-        const job = await Job.fromId(queue, jobId);
-        if (job?.processedOn && job.finishedOn) metrics.observeJob(queue.name, outcome, (job.finishedOn - job.processedOn) / 1000);
-      } catch (err) {
-        log.debug({ queue: queue.name, jobId, err: errorMessage(err) }, 'could not read a finished job for its duration');
-      }
-    };
+    const observe =
+      (outcome: 'completed' | 'failed') =>
+      ({ jobId }: { jobId: string }) =>
+        void (async () => {
+          try {
+            const job = await Job.fromId(queue, jobId);
+            if (job?.processedOn && job.finishedOn)
+              metrics.observeJob(queue.name, outcome, (job.finishedOn - job.processedOn) / 1000);
+          } catch (err) {
+            log.debug(
+              { queue: queue.name, jobId, err: errorMessage(err) },
+              'could not read a finished job for its duration',
+            );
+          }
+        })();
     events.on('completed', observe('completed'));
     events.on('failed', observe('failed'));
     all.push(events);

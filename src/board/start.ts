@@ -39,13 +39,20 @@ export async function startBoard({ fleet, metrics, workers }: StartBoardOptions)
       const report = await syncSchedules(fleet.redis, config.queuePrefix, config, log);
       log.info({ ...report }, 'job schedulers synced');
     } catch (err) {
-      log.error({ err: errorMessage(err) }, 'could not sync the job schedulers; run npm run schedules once Redis is healthy');
+      log.error(
+        { err: errorMessage(err) },
+        'could not sync the job schedulers; run npm run schedules once Redis is healthy',
+      );
     }
   }
 
   // The board's queue connection reconnects forever but fails a command after one retry instead of queueing it
   // for the length of an outage: a browser or script gets an error rather than a hung request.
-  const redis = new Redis(config.redisUrl, { ...redisOptions('worker'), connectionName: 'bill-fleet-board', maxRetriesPerRequest: 1 });
+  const redis = new Redis(config.redisUrl, {
+    ...redisOptions('worker'),
+    connectionName: 'bill-fleet-board',
+    maxRetriesPerRequest: 1,
+  });
   attachRedisErrorLogging(redis, log.child({ component: 'redis', connection: 'board' }));
 
   const board = createBoardApp({ config, log, redis, pool: fleet.pool, metrics, workers });
@@ -62,7 +69,10 @@ export async function startBoard({ fleet, metrics, workers }: StartBoardOptions)
     throw err;
   }
   const url = serverUrl(server);
-  log.info({ url, basePath: config.board.basePath, readOnly: config.board.readOnly, environment: config.board.environment }, 'board listening');
+  log.info(
+    { url, basePath: config.board.basePath, readOnly: config.board.readOnly, environment: config.board.environment },
+    'board listening',
+  );
 
   return {
     board,

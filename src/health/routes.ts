@@ -29,15 +29,23 @@ export function healthRouter(opts: HealthOptions): Router {
   router.get('/readyz', async (_req, res) => {
     const result = await readiness(opts.checks, opts.isDraining());
     if (!result.ready) {
-      const failing = Object.entries(result.checks).filter(([, c]) => !c.ok).map(([n, c]) => `${n}: ${c.error}`);
+      const failing = Object.entries(result.checks)
+        .filter(([, c]) => !c.ok)
+        .map(([n, c]) => `${n}: ${c.error}`);
       opts.log.warn({ draining: result.draining, failing }, 'not ready');
     }
-    noStore(res).status(result.ready ? 200 : 503).json({ status: result.ready ? 'ready' : 'not ready', ...result });
+    noStore(res)
+      .status(result.ready ? 200 : 503)
+      .json({ status: result.ready ? 'ready' : 'not ready', ...result });
   });
 
   router.get('/metrics', async (req: Request, res: Response) => {
     if (opts.metricsToken !== undefined && !bearerMatches(req.get('authorization'), opts.metricsToken)) {
-      noStore(res).status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').type('text/plain').send('metrics need the bearer token (METRICS_TOKEN)\n');
+      noStore(res)
+        .status(401)
+        .set('WWW-Authenticate', 'Bearer realm="metrics"')
+        .type('text/plain')
+        .send('metrics need the bearer token (METRICS_TOKEN)\n');
       return;
     }
     try {

@@ -18,7 +18,9 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function startHealthServer(options: HealthOptions & { host: string; port: number }): Promise<HealthServer> {
+export async function startHealthServer(
+  options: HealthOptions & { host: string; port: number },
+): Promise<HealthServer> {
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRouter(options));
@@ -39,9 +41,12 @@ export async function listening(server: Server, host: string, port: number): Pro
     await once(server, 'listening');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`cannot listen on ${host}:${port}: ${code ?? (err as Error).message}${code === 'EADDRINUSE' ? ' (set PORT to a free port, or 0)' : ''}`, {
-      cause: err,
-    });
+    throw new Error(
+      `cannot listen on ${host}:${port}: ${code ?? (err as Error).message}${code === 'EADDRINUSE' ? ' (set PORT to a free port, or 0)' : ''}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -72,7 +77,11 @@ export function startWorkerHealthServer(opts: {
   return startHealthServer({
     host: config.host,
     port: config.port ?? WORKER_DEFAULT_PORT,
-    checks: { workers: workersCheck(opts.workers), redis: redisCheck(opts.fleet.redis), postgres: postgresCheck(opts.fleet.pool) },
+    checks: {
+      workers: workersCheck(opts.workers),
+      redis: redisCheck(opts.fleet.redis),
+      postgres: postgresCheck(opts.fleet.pool),
+    },
     isDraining: () => opts.workers.isDraining(),
     metrics: opts.metrics,
     metricsToken: config.board.metricsToken,

@@ -5,7 +5,14 @@ import type { Logger } from '../logger.js';
 import type { FleetStats } from './fleet-stats.js';
 import { postWebhook, type WebhookMessage, type WebhookResult } from './webhook.js';
 
-export type AlertCode = 'success_rate' | 'no_recent_success' | 'watermark_stuck' | 'failed_jobs' | 'waiting_age' | 'scheduled_run' | 'dead_letter';
+export type AlertCode =
+  | 'success_rate'
+  | 'no_recent_success'
+  | 'watermark_stuck'
+  | 'failed_jobs'
+  | 'waiting_age'
+  | 'scheduled_run'
+  | 'dead_letter';
 
 export interface Alert {
   code: AlertCode;
@@ -15,7 +22,10 @@ export interface Alert {
   threshold?: number;
 }
 
-export type AlertThresholds = Pick<Config['alerts'], 'minSuccessRatePercent' | 'maxHoursSinceSuccess' | 'maxFailedJobs' | 'maxWaitingAgeMinutes'>;
+export type AlertThresholds = Pick<
+  Config['alerts'],
+  'minSuccessRatePercent' | 'maxHoursSinceSuccess' | 'maxFailedJobs' | 'maxWaitingAgeMinutes'
+>;
 
 export function evaluateAlerts(stats: FleetStats, t: AlertThresholds): Alert[] {
   const alerts: Alert[] = [];
@@ -109,12 +119,21 @@ export function alertMessage(alerts: Alert[], ctx: AlertContext): WebhookMessage
 export type AlertDelivery = 'none' | 'not-configured' | 'sent' | 'failed';
 
 /** Logs each alert at error level and, if a webhook is configured, posts them as one message. Never throws. */
-export async function raiseAlerts(alerts: Alert[], config: Config, log: Logger, source: string): Promise<{ delivery: AlertDelivery; webhook?: WebhookResult }> {
+export async function raiseAlerts(
+  alerts: Alert[],
+  config: Config,
+  log: Logger,
+  source: string,
+): Promise<{ delivery: AlertDelivery; webhook?: WebhookResult }> {
   if (alerts.length === 0) return { delivery: 'none' };
-  for (const a of alerts) log.error({ alert: a.code, value: a.value, threshold: a.threshold, source }, `ALERT: ${a.message}`);
+  for (const a of alerts)
+    log.error({ alert: a.code, value: a.value, threshold: a.threshold, source }, `ALERT: ${a.message}`);
   const url = config.alerts.webhookUrl;
   if (!url) return { delivery: 'not-configured' };
   const message = alertMessage(alerts, { title: config.board.title, environment: config.board.environment, source });
-  const webhook = await postWebhook(url, message, { timeoutMs: config.alerts.webhookTimeoutMs, log: log.child({ component: 'alert-webhook' }) });
+  const webhook = await postWebhook(url, message, {
+    timeoutMs: config.alerts.webhookTimeoutMs,
+    log: log.child({ component: 'alert-webhook' }),
+  });
   return { delivery: webhook.ok ? 'sent' : 'failed', webhook };
 }

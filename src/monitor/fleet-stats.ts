@@ -39,7 +39,8 @@ export async function gatherFleetStats(src: FleetStatsSources, options: FleetSta
   const runs = await gatherRunStats(src.pool, options.hoursBack, now);
   const since = new Date(runs.since);
   const queues = new Map(KIND_NAMES.map((name) => [name, openQueue(getKind(name), src.redis, src.config.queuePrefix)]));
-  for (const [name, q] of queues) q.on('error', (err) => src.log?.error({ queue: name, err: err.message }, 'queue error'));
+  for (const [name, q] of queues)
+    q.on('error', (err) => src.log?.error({ queue: name, err: err.message }, 'queue error'));
   try {
     const queueStats = await Promise.all([...queues.values()].map((q) => gatherQueueStats(q, src.redis, since, now)));
     const graceMs = src.config.alerts.maxWaitingAgeMinutes * 60_000;

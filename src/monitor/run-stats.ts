@@ -77,7 +77,10 @@ export async function gatherRunStats(pool: pg.Pool, hoursBack: number, now = new
       `SELECT job_kind, ${counts} FROM fetch_logs WHERE created_at >= $1 AND created_at <= $2 GROUP BY job_kind ORDER BY job_kind`,
       [since, now],
     ),
-    pool.query<{ at: Date | null }>(`SELECT max(created_at) AS at FROM fetch_logs WHERE status = 'success' AND created_at <= $1`, [now]),
+    pool.query<{ at: Date | null }>(
+      `SELECT max(created_at) AS at FROM fetch_logs WHERE status = 'success' AND created_at <= $1`,
+      [now],
+    ),
   ]);
   const row = agg.rows[0]!;
   const total = Number(row.total);
@@ -101,7 +104,15 @@ export async function gatherRunStats(pool: pg.Pool, hoursBack: number, now = new
     last_success_at: lastSuccess ? lastSuccess.toISOString() : null,
     hours_since_success: lastSuccess ? round2((now.getTime() - lastSuccess.getTime()) / 3_600_000) : null,
     by_kind: Object.fromEntries(
-      kinds.rows.map((k) => [k.job_kind, { total: Number(k.total), successful: Number(k.successful), partial: Number(k.partial), failed: Number(k.failed) }]),
+      kinds.rows.map((k) => [
+        k.job_kind,
+        {
+          total: Number(k.total),
+          successful: Number(k.successful),
+          partial: Number(k.partial),
+          failed: Number(k.failed),
+        },
+      ]),
     ),
   };
 }

@@ -35,7 +35,15 @@ export interface ScheduleStatus {
 }
 
 const STARTED_STATES = new Set(['active', 'completed', 'failed']);
-const SEARCH_WINDOWS_MS = [60_000, 3_600_000, 86_400_000, 8 * 86_400_000, 32 * 86_400_000, 367 * 86_400_000, 4 * 366 * 86_400_000];
+const SEARCH_WINDOWS_MS = [
+  60_000,
+  3_600_000,
+  86_400_000,
+  8 * 86_400_000,
+  32 * 86_400_000,
+  367 * 86_400_000,
+  4 * 366 * 86_400_000,
+];
 
 /** The latest tick of a cron pattern at or before `at` (BullMQ's own cron maths, searched in growing windows). */
 export function previousTick(pattern: string, tz: string, at: number): number | undefined {
@@ -61,20 +69,37 @@ export interface ScheduleCheckOptions {
   pool?: pg.Pool;
 }
 
-export async function checkSchedule(queue: Queue, declared: ResolvedSchedule, options: ScheduleCheckOptions): Promise<ScheduleStatus> {
+export async function checkSchedule(
+  queue: Queue,
+  declared: ResolvedSchedule,
+  options: ScheduleCheckOptions,
+): Promise<ScheduleStatus> {
   const now = (options.now ?? new Date()).getTime();
-  const base = { id: declared.id, queue: declared.queue, pattern: declared.pattern, tz: declared.tz, next_run_at: null, last_due_at: null, last_due_job_id: null };
+  const base = {
+    id: declared.id,
+    queue: declared.queue,
+    pattern: declared.pattern,
+    tz: declared.tz,
+    next_run_at: null,
+    last_due_at: null,
+    last_due_job_id: null,
+  };
   if (isOff(declared)) return { ...base, state: 'off' };
 
   const stored = await queue.getJobScheduler(declared.id);
   if (!stored?.pattern) {
-    return { ...base, state: 'not-registered', problem: `scheduler ${declared.id} is declared but not registered in Redis: run npm run schedules` };
+    return {
+      ...base,
+      state: 'not-registered',
+      problem: `scheduler ${declared.id} is declared but not registered in Redis: run npm run schedules`,
+    };
   }
   const pattern = stored.pattern;
   const tz = stored.tz ?? 'UTC';
   const next_run_at = stored.next != null ? new Date(stored.next).toISOString() : null;
   const due = previousTick(pattern, tz, now - options.graceMs);
-  if (due === undefined || due < (stored.startDate ?? 0)) return { ...base, pattern, tz, next_run_at, state: 'not-due-yet' };
+  if (due === undefined || due < (stored.startDate ?? 0))
+    return { ...base, pattern, tz, next_run_at, state: 'not-due-yet' };
 
   const dueAt = new Date(due).toISOString();
   const ids = [scheduledJobId(declared.id, due), catchUpJobId(declared.id, due)];
@@ -85,16 +110,26 @@ export async function checkSchedule(queue: Queue, declared: ResolvedSchedule, op
     if (!job) continue;
     const state = await job.getState();
     // A job waiting for its retry has started; only a job that never ran is late.
-    if (STARTED_STATES.has(state) || (job.attemptsStarted ?? 0) > 0 || job.processedOn) return { ...at, last_due_job_id: id, state: 'ok' };
+    if (STARTED_STATES.has(state) || (job.attemptsStarted ?? 0) > 0 || job.processedOn)
+      return { ...at, last_due_job_id: id, state: 'ok' };
     pending = id;
   }
   if (pending) {
     const minutes = Math.round((now - due) / 60_000);
-    return { ...at, last_due_job_id: pending, state: 'late', problem: `scheduled run ${declared.id} due at ${dueAt} has not started after ${minutes} min (job ${pending}; workers busy, paused or absent?)` };
+    return {
+      ...at,
+      last_due_job_id: pending,
+      state: 'late',
+      problem: `scheduled run ${declared.id} due at ${dueAt} has not started after ${minutes} min (job ${pending}; workers busy, paused or absent?)`,
+    };
   }
   if (options.pool) {
     const { rowCount } = await options.pool.query('SELECT 1 FROM fetch_logs WHERE job_id = ANY($1) LIMIT 1', [ids]);
     if (rowCount) return { ...at, state: 'ok' };
   }
-  return { ...at, state: 'missed', problem: `scheduled run ${declared.id} due at ${dueAt} did not happen (no job ${ids[0]} and no fetch-log row)` };
+  return {
+    ...at,
+    state: 'missed',
+    problem: `scheduled run ${declared.id} due at ${dueAt} did not happen (no job ${ids[0]} and no fetch-log row)`,
+  };
 }

@@ -42,7 +42,10 @@ const indent = (lines: string[]) => lines.map((l) => `  ${l}`);
 export function renderStatus(report: FleetReport, thresholds: AlertThresholds): string {
   const now = Date.parse(report.generated_at);
   const out: string[] = [];
-  const verdict = report.alerts.length === 0 ? 'OK: no alert threshold crossed' : `${report.alerts.length} ALERT${report.alerts.length === 1 ? '' : 'S'} (listed at the end)`;
+  const verdict =
+    report.alerts.length === 0
+      ? 'OK: no alert threshold crossed'
+      : `${report.alerts.length} ALERT${report.alerts.length === 1 ? '' : 'S'} (listed at the end)`;
   out.push(`Bill Fleet status at ${when(report.generated_at)}: ${verdict}`, '');
 
   out.push(`Runs in the fetch log, last ${report.hours_back} h (since ${when(report.since)})`);
@@ -60,7 +63,12 @@ export function renderStatus(report: FleetReport, thresholds: AlertThresholds): 
     ['duplicates_skipped', String(report.duplicates_skipped)],
     ['filtered_pre_2015', String(report.filtered_pre_2015)],
     ['latest_introduced_at', report.latest_introduced_at ?? '-'],
-    ['last_success_at', report.last_success_at === null ? 'never' : `${when(report.last_success_at)}${relative(report.last_success_at, now)}`],
+    [
+      'last_success_at',
+      report.last_success_at === null
+        ? 'never'
+        : `${when(report.last_success_at)}${relative(report.last_success_at, now)}`,
+    ],
     ['by kind', kinds || '-'],
   ];
   const labelWidth = Math.max(...rows.map(([label]) => label.length));
@@ -78,7 +86,9 @@ export function renderStatus(report: FleetReport, thresholds: AlertThresholds): 
           String(q.delayed),
           String(q.failed),
           String(q.failed_in_window),
-          q.oldest_waiting_age_seconds === null ? '-' : `${duration(q.oldest_waiting_age_seconds)} (${q.oldest_waiting_job_id})`,
+          q.oldest_waiting_age_seconds === null
+            ? '-'
+            : `${duration(q.oldest_waiting_age_seconds)} (${q.oldest_waiting_job_id})`,
         ]),
       ),
     ),
@@ -107,6 +117,8 @@ export function renderStatus(report: FleetReport, thresholds: AlertThresholds): 
     `Alerts (thresholds: success_rate >= ${thresholds.minSuccessRatePercent}%, a success within ${thresholds.maxHoursSinceSuccess} h, ` +
       `failed jobs <= ${thresholds.maxFailedJobs}, oldest waiting <= ${thresholds.maxWaitingAgeMinutes} min, scheduled runs on time)`,
   );
-  out.push(...indent(report.alerts.length === 0 ? ['none crossed'] : report.alerts.map((a) => `! ${a.code}: ${a.message}`)));
+  out.push(
+    ...indent(report.alerts.length === 0 ? ['none crossed'] : report.alerts.map((a) => `! ${a.code}: ${a.message}`)),
+  );
   return `${out.join('\n')}\n`;
 }

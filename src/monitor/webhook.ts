@@ -38,7 +38,11 @@ class WebhookHttpError extends Error {
 
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
-export async function postWebhook(url: string, message: WebhookMessage, options: WebhookOptions): Promise<WebhookResult> {
+export async function postWebhook(
+  url: string,
+  message: WebhookMessage,
+  options: WebhookOptions,
+): Promise<WebhookResult> {
   const { log } = options;
   let attempts = 0;
   let status: number | undefined;

@@ -1,7 +1,13 @@
 // MongoDB bill store (BILL_STORE=mongodb): one `bills` collection, one unordered bulkWrite per page, the same
 // created/updated/unchanged semantics as PostgresBillStore (the operations are built in mongo-documents.ts).
 // Loaded on demand by create-bill-store.ts, so a PostgreSQL deployment never loads the driver.
-import { MongoBulkWriteError, MongoClient, type AnyBulkWriteOperation, type Collection, type WriteError } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  MongoClient,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type WriteError,
+} from 'mongodb';
 import type { Bill } from '../bills/bill.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -12,7 +18,14 @@ import {
   type StoredBill,
   type UpsertResult,
 } from './bill-store.js';
-import { BILLS_COLLECTION, BILL_INDEXES, billUpsertOps, fromDocument, keyFilter, type BillDocument } from './mongo-documents.js';
+import {
+  BILLS_COLLECTION,
+  BILL_INDEXES,
+  billUpsertOps,
+  fromDocument,
+  keyFilter,
+  type BillDocument,
+} from './mongo-documents.js';
 
 const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5_000;
 const DUPLICATE_KEY = 11000;
@@ -136,26 +149,39 @@ export class MongoBillStore implements BillStore {
    * another connection on a server that does not retry it itself) are run once more: the bill now exists and
    * the retry counts it as unchanged or updated, never twice as created.
    */
-  private async write(ops: AnyBulkWriteOperation<BillDocument>[], retryDuplicates: boolean): Promise<{ created: number; updated: number }> {
+  private async write(
+    ops: AnyBulkWriteOperation<BillDocument>[],
+    retryDuplicates: boolean,
+  ): Promise<{ created: number; updated: number }> {
     try {
       const result = await this.bills.bulkWrite(ops, { ordered: false });
       return { created: result.upsertedCount, updated: result.modifiedCount };
     } catch (err) {
       if (!(err instanceof MongoBulkWriteError) || err.err !== undefined) throw this.unavailable(err);
       const failed = writeErrorsOf(err);
-      if (!retryDuplicates || failed.length === 0 || failed.some((e) => e.code !== DUPLICATE_KEY)) throw this.unavailable(err);
-      this.log.warn({ component: 'mongo-bill-store', ops: failed.length }, 'duplicate-key race on upsert; retrying those operations once');
+      if (!retryDuplicates || failed.length === 0 || failed.some((e) => e.code !== DUPLICATE_KEY))
+        throw this.unavailable(err);
+      this.log.warn(
+        { component: 'mongo-bill-store', ops: failed.length },
+        'duplicate-key race on upsert; retrying those operations once',
+      );
       const retried = await this.write(
         failed.map((e) => ops[e.index]!),
         false,
       );
-      return { created: err.result.upsertedCount + retried.created, updated: err.result.modifiedCount + retried.updated };
+      return {
+        created: err.result.upsertedCount + retried.created,
+        updated: err.result.modifiedCount + retried.updated,
+      };
     }
   }
 
   private unavailable(err: unknown): BillStoreUnavailableError {
     const message = err instanceof Error ? err.message : String(err);
-    return new BillStoreUnavailableError('mongodb', new Error(`${mongoTarget(this.url)}: ${redact(message, this.url)}`));
+    return new BillStoreUnavailableError(
+      'mongodb',
+      new Error(`${mongoTarget(this.url)}: ${redact(message, this.url)}`),
+    );
   }
 }
 
@@ -169,7 +195,8 @@ export async function openMongoBillStore(
   options: MongoStoreOptions = {},
 ): Promise<MongoBillStore> {
   const { url, database } = settings;
-  if (!url) throw new BillStoreUnavailableError('mongodb', new Error('MONGODB_URL is not set (BILL_STORE=mongodb needs it)'));
+  if (!url)
+    throw new BillStoreUnavailableError('mongodb', new Error('MONGODB_URL is not set (BILL_STORE=mongodb needs it)'));
   const timeoutMs = options.serverSelectionTimeoutMS ?? timeoutFromUrl(url) ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS;
   const target = mongoTarget(url);
 
@@ -184,7 +211,9 @@ export async function openMongoBillStore(
   }
   // The driver reports most trouble through rejected operations; this listener only keeps a stray 'error' event
   // from crashing the process, as for every other connection of the fleet.
-  client.on('error', (err: Error) => log.error({ component: 'mongodb', err: redact(err.message, url) }, 'MongoDB client error'));
+  client.on('error', (err: Error) =>
+    log.error({ component: 'mongodb', err: redact(err.message, url) }, 'MongoDB client error'),
+  );
 
   try {
     await client.connect();
@@ -192,7 +221,9 @@ export async function openMongoBillStore(
     await client.close().catch(() => undefined);
     throw new BillStoreUnavailableError(
       'mongodb',
-      new Error(`cannot reach MongoDB at ${target} within ${timeoutMs / 1000} s: ${redact((err as Error).message, url)}`),
+      new Error(
+        `cannot reach MongoDB at ${target} within ${timeoutMs / 1000} s: ${redact((err as Error).message, url)}`,
+      ),
     );
   }
 

@@ -69,7 +69,6 @@ WHERE cur.session IS NULL
    OR (x.e AND cur.content_hash IS DISTINCT FROM x.ch)
    OR (NOT x.e AND cur.source_hash IS DISTINCT FROM x.sh)`;
 
-
 /** The row as JSON for jsonb_to_recordset; null fields are left out (they read back as NULL), saving bytes. */
 function toRow(b: Bill): Record<string, unknown> {
   const row: Record<string, unknown> = {
@@ -152,7 +151,8 @@ export class PostgresBillStore implements BillStore {
 
   async init(): Promise<void> {
     const { rows } = await this.pool.query<{ t: string | null }>(`SELECT to_regclass('bills')::text AS t`);
-    if (!rows[0]?.t) throw new BillStoreUnavailableError('postgres', new Error('table "bills" is missing: run npm run migrate'));
+    if (!rows[0]?.t)
+      throw new BillStoreUnavailableError('postgres', new Error('table "bills" is missing: run npm run migrate'));
   }
 
   async upsertBills(bills: readonly Bill[]): Promise<UpsertResult> {
@@ -162,13 +162,23 @@ export class PostgresBillStore implements BillStore {
     let updated = 0;
     try {
       // Most pages of a re-run or an hourly fetch are unchanged: ask first (keys and hashes), ship only what differs.
-      const keys = bills.map((b) => ({ s: b.session, n: b.number, e: b.enriched, sh: b.sourceHash, ch: b.contentHash }));
-      const { rows: changed } = await this.pool.query<{ session: string; number: string }>(CHANGED_KEYS_SQL, [JSON.stringify(keys)]);
+      const keys = bills.map((b) => ({
+        s: b.session,
+        n: b.number,
+        e: b.enriched,
+        sh: b.sourceHash,
+        ch: b.contentHash,
+      }));
+      const { rows: changed } = await this.pool.query<{ session: string; number: string }>(CHANGED_KEYS_SQL, [
+        JSON.stringify(keys),
+      ]);
       const wanted = new Set(changed.map((r) => `${r.session}/${r.number}`));
       const toWrite = bills.filter((b) => wanted.has(`${b.session}/${b.number}`));
       if (toWrite.length > 0) {
         // Under a race with another writer, the conflict branch's WHERE still decides per row.
-        const result = await this.pool.query<{ created: number; updated: number }>(UPSERT_SQL, [JSON.stringify(toWrite.map(toRow))]);
+        const result = await this.pool.query<{ created: number; updated: number }>(UPSERT_SQL, [
+          JSON.stringify(toWrite.map(toRow)),
+        ]);
         ({ created, updated } = result.rows[0] ?? { created: 0, updated: 0 });
       }
     } catch (err) {
@@ -178,12 +188,17 @@ export class PostgresBillStore implements BillStore {
   }
 
   async countBySession(session: string): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM bills WHERE session = $1', [session]);
+    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM bills WHERE session = $1', [
+      session,
+    ]);
     return rows[0]?.n ?? 0;
   }
 
   async getBill(session: string, number: string): Promise<StoredBill | null> {
-    const { rows } = await this.pool.query<BillRow>('SELECT * FROM bills WHERE session = $1 AND number = $2', [session, number]);
+    const { rows } = await this.pool.query<BillRow>('SELECT * FROM bills WHERE session = $1 AND number = $2', [
+      session,
+      number,
+    ]);
     return rows[0] ? fromRow(rows[0]) : null;
   }
 

@@ -59,7 +59,10 @@ export class HttpClient {
       shouldRetry: ({ error }) => error instanceof UpstreamTransientError,
       onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
         if (!(error instanceof UpstreamTransientError)) return;
-        log.warn({ url, attempt: attemptNumber, retriesLeft, status: error.status, err: error.message }, 'upstream request failed');
+        log.warn(
+          { url, attempt: attemptNumber, retriesLeft, status: error.status, err: error.message },
+          'upstream request failed',
+        );
         if (error.retryAfterMs !== undefined && retriesLeft > 0) {
           if (error.retryAfterMs > MAX_RETRY_AFTER_MS) {
             throw new UpstreamTransientError(
@@ -75,7 +78,10 @@ export class HttpClient {
     });
   }
 
-  private async attempt(url: string, init: { headers?: Record<string, string>; signal?: AbortSignal }): Promise<unknown> {
+  private async attempt(
+    url: string,
+    init: { headers?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<unknown> {
     const host = new URL(url).host;
     await this.opts.rateLimiter.acquire(host, init.signal);
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
@@ -92,11 +98,14 @@ export class HttpClient {
         redirect: 'follow',
       });
     } catch (err) {
-      if (init.signal?.aborted) throw new AbortError(init.signal.reason instanceof Error ? init.signal.reason : new Error('aborted'));
+      if (init.signal?.aborted)
+        throw new AbortError(init.signal.reason instanceof Error ? init.signal.reason : new Error('aborted'));
       const timedOut = timeout.aborted;
       observe(timedOut ? 'timeout' : 'network');
       throw new UpstreamTransientError(
-        timedOut ? `${describe(url)}: no response within ${this.opts.timeoutMs} ms` : `${describe(url)}: ${networkReason(err)}`,
+        timedOut
+          ? `${describe(url)}: no response within ${this.opts.timeoutMs} ms`
+          : `${describe(url)}: ${networkReason(err)}`,
         url,
         undefined,
         undefined,
@@ -110,9 +119,15 @@ export class HttpClient {
     } catch (err) {
       if (init.signal?.aborted) throw new AbortError(new Error('aborted'));
       observe('network');
-      throw new UpstreamTransientError(`${describe(url)}: connection dropped while reading the body`, url, response.status, undefined, {
-        cause: err,
-      });
+      throw new UpstreamTransientError(
+        `${describe(url)}: connection dropped while reading the body`,
+        url,
+        response.status,
+        undefined,
+        {
+          cause: err,
+        },
+      );
     }
     observe(response.status);
 
@@ -127,7 +142,9 @@ export class HttpClient {
         );
       }
       // 400/404/406 and the rest of 4xx: the request itself is wrong; retrying cannot help.
-      throw new AbortError(new UpstreamPermanentError(`${describe(url)}: HTTP ${response.status} ${snippet}`.trim(), url, response.status));
+      throw new AbortError(
+        new UpstreamPermanentError(`${describe(url)}: HTTP ${response.status} ${snippet}`.trim(), url, response.status),
+      );
     }
 
     const contentType = response.headers.get('content-type') ?? '';

@@ -6,7 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
-export const readFixture = <T = unknown>(name: string): T => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as T;
+export const readFixture = <T = unknown>(name: string): T =>
+  JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as T;
 
 export interface OpBill {
   session: string;
@@ -46,7 +47,10 @@ export function syntheticSession(session: string, count: number): { bills: OpBil
       session,
       legisinfo_id: id,
       introduced,
-      name: { en: `An Act respecting test matter number ${i} (économie)`, fr: `Loi concernant la matière d'essai n° ${i}` },
+      name: {
+        en: `An Act respecting test matter number ${i} (économie)`,
+        fr: `Loi concernant la matière d'essai n° ${i}`,
+      },
       number,
       url: `/bills/${session}/${number}/`,
     });
@@ -83,7 +87,10 @@ type Route = 'bills' | 'legisinfo';
 
 /** Python's json.dump defaults: non-ASCII escaped as \uXXXX, as the real server writes it. */
 function pythonJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 export class FixtureServer {
@@ -147,8 +154,15 @@ export class FixtureServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
-    const route: RecordedRequest['route'] = url.pathname === '/op/bills/' ? 'bills' : url.pathname === '/legisinfo/en/bills/json' ? 'legisinfo' : 'other';
-    this.requests.push({ route, url: url.pathname + url.search, query: url.searchParams, headers: req.headers, at: Date.now() });
+    const route: RecordedRequest['route'] =
+      url.pathname === '/op/bills/' ? 'bills' : url.pathname === '/legisinfo/en/bills/json' ? 'legisinfo' : 'other';
+    this.requests.push({
+      route,
+      url: url.pathname + url.search,
+      query: url.searchParams,
+      headers: req.headers,
+      at: Date.now(),
+    });
     for (const w of [...this.waiters]) {
       if (w.done()) {
         this.waiters.splice(this.waiters.indexOf(w), 1);

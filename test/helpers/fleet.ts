@@ -17,9 +17,17 @@ export interface RunningFleet {
   close(): Promise<void>;
 }
 
-export async function startFleet(config: Config, log: Logger, kinds: KindName[] = ['fetch-bills']): Promise<RunningFleet> {
+export async function startFleet(
+  config: Config,
+  log: Logger,
+  kinds: KindName[] = ['fetch-bills'],
+): Promise<RunningFleet> {
   const fleet = await openFleet(config, log);
-  const host = await startWorkers(fleet, { kinds, concurrency: config.worker.concurrency, drainMs: config.worker.drainMs });
+  const host = await startWorkers(fleet, {
+    kinds,
+    concurrency: config.worker.concurrency,
+    drainMs: config.worker.drainMs,
+  });
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   const queues = new Map<string, Queue>();
   // Promises, so that concurrent callers share one QueueEvents instead of each opening (and leaking) their own.
@@ -27,7 +35,11 @@ export async function startFleet(config: Config, log: Logger, kinds: KindName[] 
   const queue = (kind: KindName) => {
     let q = queues.get(kind);
     if (!q) {
-      q = new Queue(kind, { connection, prefix: config.queuePrefix, defaultJobOptions: getKind(kind).defaultJobOptions });
+      q = new Queue(kind, {
+        connection,
+        prefix: config.queuePrefix,
+        defaultJobOptions: getKind(kind).defaultJobOptions,
+      });
       queues.set(kind, q);
     }
     return q;
@@ -35,7 +47,10 @@ export async function startFleet(config: Config, log: Logger, kinds: KindName[] 
   const eventsFor = (kind: KindName) => {
     let e = events.get(kind);
     if (!e) {
-      const created = new QueueEvents(kind, { connection: { url: config.redisUrl, maxRetriesPerRequest: null }, prefix: config.queuePrefix });
+      const created = new QueueEvents(kind, {
+        connection: { url: config.redisUrl, maxRetriesPerRequest: null },
+        prefix: config.queuePrefix,
+      });
       created.on('error', (err) => log.error({ queue: kind, err: err.message }, 'queue events error'));
       e = created.waitUntilReady().then(() => created);
       events.set(kind, e);

@@ -48,7 +48,11 @@ export class ChildHandle {
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
     delete env.NODE_TEST_CONTEXT; // the child is not a test file; this would make it report to our runner
     const loader = options.runtime === 'node' ? [] : ['--import', 'tsx'];
-    this.child = spawn(process.execPath, [...loader, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...loader, ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
       this.parseLines(chunk);
@@ -89,12 +93,18 @@ export class ChildHandle {
    */
   waitForLog(match: string | ((line: LogLine) => boolean)): Promise<LogLine> {
     const test = typeof match === 'string' ? (l: LogLine) => l.msg === match : match;
-    return this.waitUntil(() => this.logs.find(test), `a log line matching ${typeof match === 'string' ? JSON.stringify(match) : 'the predicate'}`);
+    return this.waitUntil(
+      () => this.logs.find(test),
+      `a log line matching ${typeof match === 'string' ? JSON.stringify(match) : 'the predicate'}`,
+    );
   }
 
   /** Resolves once `pattern` appears in stdout or stderr; rejects if the process exits first. */
   waitForOutput(pattern: RegExp): Promise<string> {
-    return this.waitUntil(() => pattern.exec(this.stdout)?.[0] ?? pattern.exec(this.stderr)?.[0], `output matching ${pattern}`);
+    return this.waitUntil(
+      () => pattern.exec(this.stdout)?.[0] ?? pattern.exec(this.stderr)?.[0],
+      `output matching ${pattern}`,
+    );
   }
 
   /** Sends `signal` (if still running) and resolves when the process has exited. */
@@ -179,7 +189,13 @@ export function compiledPath(source: string): string {
  * Starts a TypeScript script from the repository (e.g. 'scripts/backfill.ts') with arguments; with runtime 'node',
  * a compiled one (e.g. compiledPath('scripts/backfill.ts')).
  */
-export function spawnScript(script: string, args: string[], env: Record<string, string>, echo = false, runtime: 'tsx' | 'node' = 'tsx'): ChildHandle {
+export function spawnScript(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  echo = false,
+  runtime: 'tsx' | 'node' = 'tsx',
+): ChildHandle {
   return new ChildHandle(script, [script, ...args], { env, echo, runtime });
 }
 
@@ -191,7 +207,12 @@ export interface ScriptResult extends ChildExit {
 }
 
 /** Runs a script to completion and returns its exit and output. */
-export async function runScript(script: string, args: string[], env: Record<string, string>, runtime: 'tsx' | 'node' = 'tsx'): Promise<ScriptResult> {
+export async function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  runtime: 'tsx' | 'node' = 'tsx',
+): Promise<ScriptResult> {
   const handle = spawnScript(script, args, env, false, runtime);
   const exit = await handle.exited;
   const lines = handle.stdout.split('\n').filter((l) => l.trim() !== '');
