@@ -1,7 +1,7 @@
 # One image for every role; the command picks the role (node started directly, never through npm, which would
 # swallow SIGTERM and break the graceful drain):
 #   worker     node dist/workers/main.js          (default CMD; health server on $PORT, default 3001)
-#   board      node dist/src/board/main.js        (Bull Board + /healthz /readyz /metrics on $PORT, default 3000)
+#   board      node dist/board/main.js        (Bull Board + /healthz /readyz /metrics on $PORT, default 3000)
 #   migrate    node dist/scripts/migrate.js       (one-shot; Railway pre-deploy command)
 #   schedules  node dist/scripts/schedules.js     (one-shot; the board also syncs them at start)
 #   backfill   node dist/scripts/backfill.js --parliament 44 --session 1 [--wait]
@@ -20,6 +20,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY queues ./queues
 COPY workers ./workers
+COPY board ./board
 COPY scripts ./scripts
 RUN npm run build
 

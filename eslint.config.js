@@ -3,6 +3,55 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Dependencies point down (CONTRIBUTING.md, "Layers"): entry points (workers/, board/, scripts/) on top, queues/ (the
+ * producer contract) below them, src/ (the library) at the bottom. An import that points up is a lint error.
+ */
+const upwardImports = (folders, why) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        {
+          regex: `^(\\.\\./)+(${folders.join('|')})/`,
+          message: `${why} (see CONTRIBUTING.md, "Layers")`,
+        },
+      ],
+    },
+  ],
+});
+
+export const LAYERS = [
+  {
+    files: ['src/**/*.ts'],
+    rules: upwardImports(
+      ['queues', 'workers', 'board', 'scripts', 'bench', 'test'],
+      'src/ is the library: it imports nothing from the job kinds, the processes or the scripts above it',
+    ),
+  },
+  {
+    files: ['queues/**/*.ts'],
+    rules: upwardImports(
+      ['workers', 'board', 'scripts', 'bench', 'test'],
+      'queues/ is the producer contract: it may use src/, never the processes or scripts above it',
+    ),
+  },
+  {
+    files: ['workers/**/*.ts'],
+    rules: upwardImports(
+      ['board', 'scripts', 'bench', 'test'],
+      'workers/ may use queues/ and src/, not the board or scripts',
+    ),
+  },
+  {
+    files: ['board/**/*.ts'],
+    rules: upwardImports(
+      ['workers', 'scripts', 'bench', 'test'],
+      'board/ may use queues/ and src/, not the workers or scripts',
+    ),
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'bench/results/', 'test/artifacts/'] },
   js.configs.recommended,
@@ -24,6 +73,7 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
     },
   },
+  ...LAYERS,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -12,19 +12,13 @@ import type { Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
 import { jobKinds, openQueue, parsePayload, type KindName } from './index.js';
 import type { JobKind } from './job-kind.js';
+import { SCHEDULE_TZ, catchUpJobId, isOff, scheduledJobId, type ResolvedSchedule } from '../src/schedules.js';
 
-/** Every schedule runs in UTC, whatever the server's time zone. */
-export const SCHEDULE_TZ = 'UTC';
+export { SCHEDULE_TZ, catchUpJobId, isOff, scheduledJobId, type ResolvedSchedule };
 
-/** A declared schedule resolved against the configuration: what its scheduler should look like. */
-export interface ResolvedSchedule {
-  id: string;
+/** A declared schedule resolved against the configuration, with the queue typed as a kind. */
+export interface DeclaredSchedule extends ResolvedSchedule {
   queue: KindName;
-  /** Cron pattern, or "off" (the scheduler must not exist). */
-  pattern: string;
-  tz: string;
-  /** The payload after its schema's defaults: what every scheduled job gets as data. */
-  data: Record<string, unknown>;
 }
 
 export interface SyncReport {
@@ -37,8 +31,8 @@ export interface SyncReport {
 }
 
 /** Every schedule the registered kinds declare under this configuration ("off" ones included). */
-export function declaredSchedules(config: Config): ResolvedSchedule[] {
-  const out: ResolvedSchedule[] = [];
+export function declaredSchedules(config: Config): DeclaredSchedule[] {
+  const out: DeclaredSchedule[] = [];
   const seen = new Set<string>();
   for (const [name, kind] of Object.entries(jobKinds) as Array<[KindName, JobKind]>) {
     for (const d of kind.schedules?.(config) ?? []) {
@@ -52,17 +46,13 @@ export function declaredSchedules(config: Config): ResolvedSchedule[] {
   return out;
 }
 
-export function isOff(s: Pick<ResolvedSchedule, 'pattern'>): boolean {
-  return s.pattern === 'off';
-}
-
 /** The job options scheduled jobs get: the kind's defaults (attempts, backoff, retention). */
 function templateOpts(kind: JobKind): Record<string, unknown> {
   return JSON.parse(JSON.stringify(kind.defaultJobOptions)) as Record<string, unknown>;
 }
 
 /** True when the stored scheduler already has this pattern, time zone, job name, data and job options. */
-export function schedulerMatches(stored: JobSchedulerJson, wanted: ResolvedSchedule, kind: JobKind): boolean {
+export function schedulerMatches(stored: JobSchedulerJson, wanted: DeclaredSchedule, kind: JobKind): boolean {
   return (
     stored.pattern === wanted.pattern &&
     stored.tz === wanted.tz &&
@@ -71,16 +61,6 @@ export function schedulerMatches(stored: JobSchedulerJson, wanted: ResolvedSched
     isDeepStrictEqual(stored.template?.data ?? {}, wanted.data) &&
     isDeepStrictEqual(JSON.parse(JSON.stringify(stored.template?.opts ?? {})), templateOpts(kind))
   );
-}
-
-/** The job id BullMQ gives a scheduler's run due at `millis`. */
-export function scheduledJobId(schedulerId: string, millis: number): string {
-  return `repeat:${schedulerId}:${millis}`;
-}
-
-/** The one-off job that stands in for a run a scheduler change dropped (deterministic: N syncs add it once). */
-export function catchUpJobId(schedulerId: string, millis: number): string {
-  return `catchup-${schedulerId}-${millis}`;
 }
 
 const PENDING_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);

@@ -1,8 +1,8 @@
 // npm start: the whole fleet in one process, for a laptop. Migrations, then the workers, then the board (which
 // syncs the schedules when SYNC_SCHEDULES_ON_BOARD_START is on) on PORT (default 3000). The same start functions as
 // npm run migrate / worker / board, composed; in production run those roles as separate processes instead.
-import { decideAuth } from '../src/board/auth.js';
-import { startBoard } from '../src/board/start.js';
+import { decideAuth } from '../board/auth.js';
+import { startBoard } from '../board/start.js';
 import { loadConfigOrExit } from '../src/config.js';
 import { errorMessage } from '../src/errors.js';
 import { openFleet } from '../src/fleet.js';

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { loadConfigOrExit, type Config } from '../src/config.js';
 import { createPool } from '../src/db.js';
 import { errorMessage } from '../src/errors.js';
-import { fleetReport } from '../src/monitor/report.js';
+import { fleetReport } from '../queues/fleet-report.js';
 import { renderStatus } from '../src/monitor/status-table.js';
 import { redactUrl, RedisUnavailableError } from '../src/redis.js';
 import { parseCommandLine, UsageError } from './cli/args.js';

@@ -19,7 +19,7 @@ import type { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { syncSchedules } from '../queues/schedules.js';
-import { createBoardApp, type BoardApp } from '../src/board/app.js';
+import { createBoardApp, type BoardApp } from '../board/app.js';
 import { FleetMetrics } from '../src/metrics.js';
 import { createTestEnv, REDIS_URL, type TestEnv } from './helpers/env.js';
 import { FixtureServer } from './helpers/fixture-server.js';
@@ -127,7 +127,7 @@ describe('board in a real browser', () => {
     fleet = await startFleet(config, t.log, ['fetch-bills', 'backfill-session', 'monitor']);
     await syncSchedules(t.redis, t.prefix, config, t.log);
 
-    // As in production (src/board/start.ts): the board's own connection fails commands fast.
+    // As in production (board/start.ts): the board's own connection fails commands fast.
     boardRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     board = createBoardApp({ config, log: t.log, redis: boardRedis, pool: t.pool, metrics: new FleetMetrics() });
     server = board.app.listen(0, '127.0.0.1');

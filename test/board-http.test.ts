@@ -9,8 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { KIND_NAMES } from '../queues/index.js';
-import { createBoardApp, type BoardApp } from '../src/board/app.js';
-import { credentialsMatch, decideAuth } from '../src/board/auth.js';
+import { createBoardApp, type BoardApp } from '../board/app.js';
+import { credentialsMatch, decideAuth } from '../board/auth.js';
 import { safeEqual } from '../src/health/safe-equal.js';
 import { FleetMetrics } from '../src/metrics.js';
 import { createTestEnv, REDIS_URL, type TestEnv } from './helpers/env.js';
@@ -391,7 +391,7 @@ describe('board over HTTP', () => {
     assert.equal(decideAuth(t.config({ HOST: '0.0.0.0', BOARD_AUTH_DISABLED: 'true' })).mode, 'open');
     assert.equal(decideAuth(t.config({ HOST: '0.0.0.0' })).mode, 'refuse');
 
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/board/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'board/main.ts'], {
       env: { PATH: process.env.PATH, ...t.env, HOST: '0.0.0.0', PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -125,7 +125,7 @@ describe('compiled build (node dist/…, no tsx)', () => {
 
     const entries = deployEntryPoints();
     const paths = new Set(entries.map((e) => e.path));
-    for (const role of ['workers/main.ts', 'src/board/main.ts', 'scripts/migrate.ts']) {
+    for (const role of ['workers/main.ts', 'board/main.ts', 'scripts/migrate.ts']) {
       assert.ok(paths.has(compiledPath(role)), `a deploy file starts ${compiledPath(role)}`);
     }
     for (const { file, path } of entries) {
@@ -222,9 +222,9 @@ describe('compiled build (node dist/…, no tsx)', () => {
     assert.ok(worker.logs.some((l) => l.msg === 'workers stopped'));
   });
 
-  test('node dist/src/board/main.js answers /healthz', async () => {
+  test('node dist/board/main.js answers /healthz', async () => {
     const { handle: board, url } = await startRole(
-      spawnScript(compiledPath('src/board/main.ts'), [], env(BOARD_AUTH), false, 'node'),
+      spawnScript(compiledPath('board/main.ts'), [], env(BOARD_AUTH), false, 'node'),
       'board listening',
     );
     const health = await get(`${url}/healthz`);

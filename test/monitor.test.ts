@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { KIND_NAMES } from '../queues/index.js';
 import { declaredSchedules, scheduledJobId, syncSchedules } from '../queues/schedules.js';
 import { evaluateAlerts } from '../src/monitor/alerts.js';
-import { gatherFleetStats } from '../src/monitor/fleet-stats.js';
+import { fleetReport } from '../queues/fleet-report.js';
 import { gatherQueueStats } from '../src/monitor/queue-stats.js';
 import { checkSchedule, previousTick } from '../src/monitor/schedule-health.js';
 import type { MonitorResult } from '../workers/monitor.js';
@@ -112,7 +112,7 @@ describe('monitor', () => {
 
   test('counts success / partial / error rows of the window, with the success rate and the latest introduced date', async () => {
     await seedMixedDay();
-    const stats = await gatherFleetStats({ pool: t.pool, redis: t.redis, config: t.config() }, { hoursBack: 24 });
+    const stats = await fleetReport({ pool: t.pool, redis: t.redis, config: t.config() }, { hoursBack: 24 });
     assert.equal(stats.total_operations, 4);
     assert.equal(stats.successful, 2);
     assert.equal(stats.partial, 1);
@@ -129,7 +129,7 @@ describe('monitor', () => {
       'fetch-bills': { total: 3, successful: 2, partial: 0, failed: 1 },
     });
 
-    const wider = await gatherFleetStats({ pool: t.pool, redis: t.redis, config: t.config() }, { hoursBack: 48 });
+    const wider = await fleetReport({ pool: t.pool, redis: t.redis, config: t.config() }, { hoursBack: 48 });
     assert.equal(wider.total_operations, 5);
     assert.equal(wider.failed, 2);
     assert.equal(wider.latest_introduced_at, '2025-01-01');
@@ -297,7 +297,7 @@ describe('monitor', () => {
       const missed = await check(missedAt);
       assert.equal(missed.state, 'missed');
       assert.equal(missed.last_due_at, new Date(next + 2 * HOUR).toISOString());
-      const stats = await gatherFleetStats(
+      const stats = await fleetReport(
         { pool: t.pool, redis: t.redis, config },
         { hoursBack: 24, now: new Date(missedAt) },
       );

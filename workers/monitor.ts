@@ -3,7 +3,8 @@
 // job: its result says what was found and whether the alert went out.
 import type { MonitorPayload } from '../queues/monitor.js';
 import { raiseAlerts, type AlertDelivery } from '../src/monitor/alerts.js';
-import { fleetReport, type FleetReport } from '../src/monitor/report.js';
+import { fleetReport } from '../queues/fleet-report.js';
+import type { FleetReport } from '../src/monitor/report.js';
 import type { JobContext } from './context.js';
 
 export interface MonitorResult extends FleetReport {

@@ -8,7 +8,7 @@ export interface FleetReport extends FleetStats {
   alerts: Alert[];
 }
 
-export async function fleetReport(src: FleetStatsSources, options: FleetStatsOptions): Promise<FleetReport> {
+export async function buildFleetReport(src: FleetStatsSources, options: FleetStatsOptions): Promise<FleetReport> {
   const stats = await gatherFleetStats(src, options);
   return { ...stats, alerts: evaluateAlerts(stats, src.config.alerts) };
 }

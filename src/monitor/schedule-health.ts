@@ -4,7 +4,7 @@
 // scheduler is gone — and a tick whose job still waits is late.
 import { getNextMillis, type Queue } from 'bullmq';
 import type pg from 'pg';
-import { catchUpJobId, isOff, scheduledJobId, type ResolvedSchedule } from '../../queues/schedules.js';
+import { catchUpJobId, isOff, scheduledJobId, type ResolvedSchedule } from '../schedules.js';
 
 export type ScheduleState =
   /** The last due run started (it may have failed: failures have their own alerts). */

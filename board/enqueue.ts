@@ -4,9 +4,9 @@
 import express, { Router, type Request, type Response } from 'express';
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
-import { InvalidPayloadError, enqueue, getKind, isKindName, KIND_NAMES, type KindName } from '../../queues/index.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { InvalidPayloadError, enqueue, getKind, isKindName, KIND_NAMES, type KindName } from '../queues/index.js';
+import { errorMessage } from '../src/errors.js';
+import type { Logger } from '../src/logger.js';
 import { environmentStrip, escapeHtml, jobPath, joinPath, pageShell } from './html.js';
 
 export interface EnqueueOptions {

@@ -2,10 +2,10 @@
 // whichever replica ran it. Events carry only the job id: the job is read back for processedOn / finishedOn (a job
 // already removed by its retention policy is simply not counted).
 import { Job, QueueEvents, type Queue } from 'bullmq';
-import type { Config } from '../config.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { FleetMetrics } from '../metrics.js';
+import type { Config } from '../src/config.js';
+import { errorMessage } from '../src/errors.js';
+import type { Logger } from '../src/logger.js';
+import type { FleetMetrics } from '../src/metrics.js';
 
 export interface JobDurationObserver {
   close(): Promise<void>;

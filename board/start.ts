@@ -1,15 +1,15 @@
-// Starts the board on an open fleet: used by src/board/main.ts (npm run board) and scripts/start.ts (npm start).
+// Starts the board on an open fleet: used by board/main.ts (npm run board) and scripts/start.ts (npm start).
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
-import { syncSchedules } from '../../queues/schedules.js';
-import type { Config } from '../config.js';
-import { errorMessage } from '../errors.js';
-import type { FleetDeps } from '../fleet.js';
-import { closeServer, listening, serverUrl } from '../health/server.js';
-import type { Logger } from '../logger.js';
-import type { FleetMetrics } from '../metrics.js';
-import { migrations } from '../migrations.js';
-import { attachRedisErrorLogging, redisOptions } from '../redis.js';
+import { syncSchedules } from '../queues/schedules.js';
+import type { Config } from '../src/config.js';
+import { errorMessage } from '../src/errors.js';
+import type { FleetDeps } from '../src/fleet.js';
+import { closeServer, listening, serverUrl } from '../src/health/server.js';
+import type { Logger } from '../src/logger.js';
+import type { FleetMetrics } from '../src/metrics.js';
+import { migrations } from '../src/migrations.js';
+import { attachRedisErrorLogging, redisOptions } from '../src/redis.js';
 import { createBoardApp, type BoardApp, type BoardDeps } from './app.js';
 import { decideAuth } from './auth.js';
 import { observeJobDurations } from './job-durations.js';

@@ -1,8 +1,8 @@
 // Who may open the board. HTTP basic auth with BOARD_USERNAME / BOARD_PASSWORD, compared in constant time; without
 // credentials the board only starts on a loopback address, or with BOARD_AUTH_DISABLED=true (said loudly).
 import type { RequestHandler } from 'express';
-import type { Config } from '../config.js';
-import { safeEqual } from '../health/safe-equal.js';
+import type { Config } from '../src/config.js';
+import { safeEqual } from '../src/health/safe-equal.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 

@@ -19,12 +19,12 @@ import {
   openQueue,
   parsePayload,
   type KindName,
-} from '../../queues/index.js';
-import type { Config } from '../config.js';
-import { postgresCheck, redisCheck, workersCheck, type Check } from '../health/checks.js';
-import { healthRouter } from '../health/routes.js';
-import type { Logger } from '../logger.js';
-import type { FleetMetrics } from '../metrics.js';
+} from '../queues/index.js';
+import type { Config } from '../src/config.js';
+import { postgresCheck, redisCheck, workersCheck, type Check } from '../src/health/checks.js';
+import { healthRouter } from '../src/health/routes.js';
+import type { Logger } from '../src/logger.js';
+import type { FleetMetrics } from '../src/metrics.js';
 import { basicAuth, decideAuth } from './auth.js';
 import { enqueueRouter } from './enqueue.js';
 import { environmentBadge, joinPath } from './html.js';

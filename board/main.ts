@@ -1,10 +1,10 @@
-// The board process (npm run board; node dist/src/board/main.js in containers).
-import { loadConfigOrExit } from '../config.js';
-import { errorMessage } from '../errors.js';
-import { openFleet } from '../fleet.js';
-import { createLogger } from '../logger.js';
-import { FleetMetrics } from '../metrics.js';
-import { installShutdown } from '../shutdown.js';
+// The board process (npm run board; node dist/board/main.js in containers).
+import { loadConfigOrExit } from '../src/config.js';
+import { errorMessage } from '../src/errors.js';
+import { openFleet } from '../src/fleet.js';
+import { createLogger } from '../src/logger.js';
+import { FleetMetrics } from '../src/metrics.js';
+import { installShutdown } from '../src/shutdown.js';
 import { decideAuth } from './auth.js';
 import { startBoard } from './start.js';
 
