@@ -3,7 +3,8 @@
 // slow upstream. Workers are real `workers/main.ts` processes; the upstream is bench/upstream.ts.
 import { QueueEvents, type Queue } from 'bullmq';
 import { backfillSession, type BackfillSessionPayload } from '../queues/backfill-session.js';
-import { enqueue, openQueue } from '../queues/index.js';
+import { openQueue } from '../queues/index.js';
+import { submission, submit } from '../queues/submit.js';
 import type { RunSummary } from '../src/bills/run-summary.js';
 import { deleteKeys, REDIS_URL } from '../test/helpers/env.js';
 import { childEnv, type BenchContext } from './context.js';
@@ -111,8 +112,10 @@ async function timeBackfills(
   );
   const started = performance.now();
   for (const r of runs) {
-    const { created } = await enqueue(queue, backfillSession, r.payload, { jobId: r.jobId });
-    if (!created) throw new Error(`job ${r.jobId} already existed`);
+    const { outcome } = await submit(queue, submission('backfill-session', r.payload), {
+      jobOptions: { jobId: r.jobId },
+    });
+    if (outcome !== 'created') throw new Error(`job ${r.jobId} already existed`);
   }
   await done;
   return performance.now() - started;

@@ -7,10 +7,9 @@
 import { Worker } from 'bullmq';
 import { loadConfigOrExit } from '../src/config.js';
 import { errorMessage } from '../src/errors.js';
-import { openFleet, type Fleet } from '../src/fleet.js';
+import { openResources, type WorkerResources } from '../src/resources.js';
 import { createLogger } from '../src/logger.js';
 import { createRedis } from '../src/redis.js';
-import type { Processor } from '../workers/context.js';
 import { bullProcessor, type BullProcessor } from '../workers/run-job.js';
 import { trivialKind, trivialProcessor } from './trivial-kind.js';
 
@@ -34,12 +33,16 @@ const send = (message: object) => process.send?.(message);
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, { role: 'worker' });
 
-let fleet: Fleet | undefined;
+let fleet: WorkerResources | undefined;
 let processor: BullProcessor;
 if (mode === 'fleet' || mode === 'fleet-nocache') {
-  fleet = await openFleet(config, log);
-  const kind = mode === 'fleet' ? trivialKind : { ...trivialKind, cacheResults: false };
-  processor = bullProcessor(kind, trivialProcessor as Processor<never, unknown>, fleet);
+  fleet = await openResources(config, log, { billStore: true });
+  const kind = {
+    name: trivialKind.name,
+    cacheResults: mode === 'fleet' && trivialKind.cacheResults,
+    parse: (data: unknown) => trivialKind.schema.parse(data),
+  };
+  processor = bullProcessor(kind, trivialProcessor, fleet);
 } else {
   processor = async () => undefined;
 }

@@ -4,22 +4,15 @@
 //   {base}/…                         basic auth → same-origin guard → read-only guard → enqueue pages/API → Bull Board
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import type { HookContext, IServerAdapter } from '@bull-board/api/typings/app';
+import type { BeforeHookResult, HookContext, IServerAdapter } from '@bull-board/api/typings/app';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express, { Router, type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { z } from 'zod';
-import {
-  InvalidPayloadError,
-  KIND_NAMES,
-  getKind,
-  isKindName,
-  openQueue,
-  parsePayload,
-  type KindName,
-} from '../queues/index.js';
+import { InvalidPayloadError, KIND_NAMES, getKind, isKindName, openQueue, type KindName } from '../queues/index.js';
+import { parseSubmission, submit } from '../queues/submit.js';
 import type { Config } from '../src/config.js';
 import { postgresCheck, redisCheck, workersCheck, type Check } from '../src/health/checks.js';
 import { healthRouter } from '../src/health/routes.js';
@@ -114,7 +107,7 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
         // No jobDetails.defaultTab: Bull Board already opens a failed job on its Error tab, and a forced default
         // would open every other job (active, completed) on an empty "No errors recorded" instead of its data.
       },
-      handlerHooks: { before: validateBullBoardAdd },
+      handlerHooks: { before: bullBoardAdd(queues, log) },
     },
   });
 
@@ -179,22 +172,38 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
   };
 }
 
-/** Bull Board's "Add job" goes through the same schema (and deterministic job id) as every other producer. */
-async function validateBullBoardAdd(ctx: HookContext) {
-  if (ctx.method !== 'post' || ctx.route !== '/api/queues/:queueName/add') return;
-  const queueName = String(ctx.request.params.queueName);
-  if (!isKindName(queueName)) return;
-  const kind = getKind(queueName);
-  const body = (ctx.request.body ?? {}) as { data?: unknown; options?: Record<string, unknown> };
-  try {
-    body.data = parsePayload(kind, body.data ?? {});
-  } catch (err) {
-    if (err instanceof InvalidPayloadError) return { allow: false, status: 400 as const, message: err.message };
-    throw err;
-  }
-  const jobId = kind.jobId?.(body.data);
-  if (jobId && !body.options?.jobId) body.options = { ...body.options, jobId };
-  return { allow: true };
+/**
+ * Bull Board's "Add job" is one more producer: it submits through queues/submit.ts with the same schema and the same
+ * one-job-per-id rule as the CLI and the form. `{"force": true}` in the dialog's options replaces a finished job. The
+ * job is added here; Bull Board's own add then finds its id taken and only returns it (BullMQ adds nothing twice).
+ */
+function bullBoardAdd(queues: ReadonlyMap<KindName, Queue>, log: Logger) {
+  return async (ctx: HookContext): Promise<BeforeHookResult> => {
+    if (ctx.method !== 'post' || ctx.route !== '/api/queues/:queueName/add') return;
+    const queueName = String(ctx.request.params.queueName);
+    const queue = isKindName(queueName) ? queues.get(queueName) : undefined;
+    if (!queue) return;
+    const body = (ctx.request.body ?? {}) as { name?: unknown; data?: unknown; options?: Record<string, unknown> };
+    const { force, ...options } = body.options ?? {};
+    try {
+      const result = await submit(queue, parseSubmission(queueName, body.data ?? {}), { force: force === true });
+      log.info({ queue: queueName, jobId: result.job.id, outcome: result.outcome }, 'job submitted from Bull Board');
+      if (result.outcome === 'finished') {
+        return {
+          allow: false,
+          status: 409,
+          message: `${queueName} job ${result.job.id} already ${result.state}: nothing was added; add it again with {"force": true} in the options to replace it with a fresh run`,
+        };
+      }
+      body.name = queueName;
+      body.data = result.job.data;
+      body.options = { ...options, jobId: result.job.id };
+      return { allow: true };
+    } catch (err) {
+      if (err instanceof InvalidPayloadError) return { allow: false, status: 400, message: err.message };
+      throw err;
+    }
+  };
 }
 
 function describeKind(name: KindName): string {

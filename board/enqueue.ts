@@ -3,8 +3,9 @@
 // bad value is refused with the same message a worker would give, and nothing is enqueued.
 import express, { Router, type Request, type Response } from 'express';
 import type { Queue } from 'bullmq';
-import { z } from 'zod';
-import { InvalidPayloadError, enqueue, getKind, isKindName, KIND_NAMES, type KindName } from '../queues/index.js';
+import { fieldsOf, payloadFromStrings, type Field } from '../queues/fields.js';
+import { InvalidPayloadError, isKindName, KIND_NAMES, jobKinds, type KindName } from '../queues/index.js';
+import { parseSubmission, submit, type SubmitResult } from '../queues/submit.js';
 import { errorMessage } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { environmentStrip, escapeHtml, jobPath, joinPath, pageShell } from './html.js';
@@ -19,78 +20,44 @@ export interface EnqueueOptions {
   log: Logger;
 }
 
-interface Field {
-  name: string;
-  type: 'integer' | 'number' | 'boolean' | 'date' | 'string' | 'json';
-  required: boolean;
-  min?: number;
-  max?: number;
-  default?: unknown;
-}
+/** Kinds with one job per deterministic id, whose finished job `force` may replace. */
+const REPLACEABLE = new Set<KindName>(KIND_NAMES.filter((k) => 'jobId' in jobKinds[k]));
 
-/** The form fields of a kind, read from its schema (JSON Schema of the input side), so new kinds need no HTML. */
-export function fieldsOf(kind: KindName): Field[] {
-  const schema = z.toJSONSchema(getKind(kind).schema, { io: 'input', unrepresentable: 'any' }) as {
-    properties?: Record<
-      string,
-      { type?: string; format?: string; minimum?: number; maximum?: number; default?: unknown }
-    >;
-    required?: string[];
-  };
-  return Object.entries(schema.properties ?? {}).map(([name, p]) => {
-    const type: Field['type'] =
-      p.type === 'integer' || p.type === 'number' || p.type === 'boolean'
-        ? p.type
-        : p.type === 'string'
-          ? p.format === 'date'
-            ? 'date'
-            : 'string'
-          : 'json';
-    return {
-      name,
-      type,
-      required: schema.required?.includes(name) ?? false,
-      min: p.minimum,
-      max: p.maximum,
-      default: p.default,
-    };
-  });
-}
+/** The form's own field for `force` (payload fields never start with an underscore). */
+const FORCE_FIELD = '_force';
 
-/** Form values are strings: turn them into the types the schema expects, leave empty fields out, keep bad values
- * as they are so zod names them. */
+/** Form values are strings: the schema's field types decide what they become (queues/fields.ts). */
 export function payloadFromForm(kind: KindName, form: Record<string, unknown>): Record<string, unknown> {
-  const payload: Record<string, unknown> = {};
-  for (const field of fieldsOf(kind)) {
-    const raw = form[field.name];
-    if (field.type === 'boolean') {
-      if (raw !== undefined) payload[field.name] = raw === 'on' || raw === 'true';
-      continue;
-    }
-    if (typeof raw !== 'string' || raw.trim() === '') continue;
-    const value = raw.trim();
-    if (field.type === 'integer' || field.type === 'number')
-      payload[field.name] = Number.isFinite(Number(value)) ? Number(value) : value;
-    else if (field.type === 'json') {
-      try {
-        payload[field.name] = JSON.parse(value);
-      } catch {
-        payload[field.name] = value;
-      }
-    } else payload[field.name] = value;
-  }
-  return payload;
+  const strings = Object.fromEntries(
+    Object.entries(form).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
+  return payloadFromStrings(kind, strings);
+}
+
+/** A query or form flag: true for "true", "1", "on". */
+function flag(value: unknown): boolean {
+  return value === 'true' || value === '1' || value === 'on';
+}
+
+function describeOutcome(kind: KindName, r: SubmitResult): string {
+  const id = r.job.id ?? '?';
+  if (r.outcome === 'created')
+    return `enqueued ${kind} job ${id}${r.replaced ? ` (replacing the ${r.replaced} one)` : ''}`;
+  if (r.outcome === 'in-progress') return `a ${kind} job with id ${id} is already ${r.state}: nothing was added`;
+  const at = r.job.finishedOn ? ` at ${new Date(r.job.finishedOn).toISOString()}` : '';
+  return `${kind} job ${id} already ${r.state}${at}: nothing was added; ask again with force to replace it with a fresh run`;
 }
 
 export function enqueueRouter(opts: EnqueueOptions): Router {
   const router = Router();
   const formPath = joinPath(opts.basePath, 'enqueue');
 
-  const add = async (kind: KindName, payload: unknown) => {
+  const add = async (kind: KindName, payload: unknown, force: boolean) => {
     const queue = opts.queues.get(kind)!;
-    const result = await enqueue(queue, getKind(kind), payload);
-    opts.log.info({ queue: kind, jobId: result.jobId, created: result.created }, 'job enqueued from the board');
-    return { ...result, url: jobPath(opts.basePath, kind, result.jobId) };
+    const result = await submit(queue, parseSubmission(kind, payload), { force });
+    const jobId = result.job.id!;
+    opts.log.info({ queue: kind, jobId, outcome: result.outcome, force }, 'job submitted from the board');
+    return { result, jobId, url: jobPath(opts.basePath, kind, jobId), message: describeOutcome(kind, result) };
   };
 
   router.get('/enqueue', (_req, res) => {
@@ -118,8 +85,15 @@ export function enqueueRouter(opts: EnqueueOptions): Router {
       }
       const form = (req.body ?? {}) as Record<string, unknown>;
       try {
-        const result = await add(kind, payloadFromForm(kind, form));
-        res.redirect(303, result.url);
+        const added = await add(kind, payloadFromForm(kind, form), flag(form[FORCE_FIELD]));
+        if (added.result.outcome === 'finished') {
+          res
+            .status(409)
+            .type('html')
+            .send(renderForms(opts, formPath, { kind, message: added.message, values: form }));
+          return;
+        }
+        res.redirect(303, added.url);
       } catch (err) {
         const status = err instanceof InvalidPayloadError ? 400 : 503;
         if (status === 503) opts.log.error({ queue: kind, err: errorMessage(err) }, 'enqueue from the board failed');
@@ -142,12 +116,21 @@ export function enqueueRouter(opts: EnqueueOptions): Router {
       return;
     }
     try {
-      const result = await add(kind, req.body ?? {});
-      // 201 for a new job; 200 when a job with the same deterministic id (a backfill of that session) already exists.
+      const added = await add(kind, req.body ?? {}, flag(req.query.force));
+      // 201: a new job. 200: the same job is already waiting or running (nothing added). 409: it has finished and
+      // force was not asked for (nothing added).
+      const status = added.result.outcome === 'created' ? 201 : added.result.outcome === 'in-progress' ? 200 : 409;
       res
-        .status(result.created ? 201 : 200)
-        .location(result.url)
-        .json(result);
+        .status(status)
+        .location(added.url)
+        .json({
+          jobId: added.jobId,
+          created: added.result.outcome === 'created',
+          outcome: added.result.outcome,
+          ...('state' in added.result ? { state: added.result.state } : {}),
+          url: added.url,
+          message: added.message,
+        });
     } catch (err) {
       if (err instanceof InvalidPayloadError) {
         res.status(400).json({ error: err.message });
@@ -171,9 +154,14 @@ function renderForms(
 ): string {
   const forms = KIND_NAMES.map((kind) => {
     const values = problem?.kind === kind ? (problem.values ?? {}) : {};
-    const inputs = fieldsOf(kind)
-      .map((f) => renderField(kind, f, values[f.name]))
-      .join('\n');
+    const inputs = [
+      ...fieldsOf(kind).map((f) => renderField(kind, f, values[f.name])),
+      ...(REPLACEABLE.has(kind)
+        ? [
+            `    <label for="${escapeHtml(`${kind}-force`)}">replace a finished run <small>(force: one ${escapeHtml(kind)} job per id; without this a finished one is kept)</small></label> <input id="${escapeHtml(`${kind}-force`)}" name="${FORCE_FIELD}" type="checkbox"${flag(values[FORCE_FIELD]) ? ' checked' : ''}>`,
+          ]
+        : []),
+    ].join('\n');
     const error = problem?.kind === kind ? `<p class="error" role="alert">${escapeHtml(problem.message)}</p>` : '';
     return `<section id="${escapeHtml(kind)}">
   <h2>${escapeHtml(kind)}</h2>

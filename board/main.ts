@@ -1,7 +1,7 @@
 // The board process (npm run board; node dist/board/main.js in containers).
 import { loadConfigOrExit } from '../src/config.js';
 import { errorMessage } from '../src/errors.js';
-import { openFleet } from '../src/fleet.js';
+import { openResources } from '../src/resources.js';
 import { createLogger } from '../src/logger.js';
 import { FleetMetrics } from '../src/metrics.js';
 import { installShutdown } from '../src/shutdown.js';
@@ -19,11 +19,11 @@ if (auth.mode === 'refuse') {
 }
 
 try {
-  const fleet = await openFleet(config, log, { billStore: false });
-  const board = await startBoard({ fleet, metrics: new FleetMetrics() });
+  const resources = await openResources(config, log);
+  const board = await startBoard({ resources, metrics: new FleetMetrics() });
   installShutdown(log, [
     { name: 'board', close: () => board.close() },
-    { name: 'connections', close: () => fleet.close() },
+    { name: 'connections', close: () => resources.close() },
   ]);
 } catch (err) {
   log.fatal({ err: errorMessage(err) }, 'board failed to start');

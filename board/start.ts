@@ -1,10 +1,10 @@
-// Starts the board on an open fleet: used by board/main.ts (npm run board) and scripts/start.ts (npm start).
+// Starts the board on opened resources: used by board/main.ts (npm run board) and scripts/start.ts (npm start).
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { syncSchedules } from '../queues/schedules.js';
 import type { Config } from '../src/config.js';
 import { errorMessage } from '../src/errors.js';
-import type { FleetDeps } from '../src/fleet.js';
+import type { Resources } from '../src/resources.js';
 import { closeServer, listening, serverUrl } from '../src/health/server.js';
 import type { Logger } from '../src/logger.js';
 import type { FleetMetrics } from '../src/metrics.js';
@@ -25,18 +25,18 @@ export interface RunningBoard {
 }
 
 export interface StartBoardOptions {
-  fleet: Pick<FleetDeps, 'config' | 'log' | 'redis' | 'pool'>;
+  resources: Pick<Resources, 'config' | 'log' | 'redis' | 'pool'>;
   metrics: FleetMetrics;
   workers?: BoardDeps['workers'];
 }
 
-export async function startBoard({ fleet, metrics, workers }: StartBoardOptions): Promise<RunningBoard> {
-  const { config, log } = fleet;
+export async function startBoard({ resources, metrics, workers }: StartBoardOptions): Promise<RunningBoard> {
+  const { config, log } = resources;
   announceAuth(config, log);
-  await checkMigrations(fleet, log);
+  await checkMigrations(resources, log);
   if (config.board.syncSchedulesOnStart) {
     try {
-      const report = await syncSchedules(fleet.redis, config.queuePrefix, config, log);
+      const report = await syncSchedules(resources.redis, config.queuePrefix, config, log);
       log.info({ ...report }, 'job schedulers synced');
     } catch (err) {
       log.error(
@@ -55,7 +55,7 @@ export async function startBoard({ fleet, metrics, workers }: StartBoardOptions)
   });
   attachRedisErrorLogging(redis, log.child({ component: 'redis', connection: 'board' }));
 
-  const board = createBoardApp({ config, log, redis, pool: fleet.pool, metrics, workers });
+  const board = createBoardApp({ config, log, redis, pool: resources.pool, metrics, workers });
   const durations = await observeJobDurations(config, board.queues.values(), metrics, log);
 
   const port = config.port ?? BOARD_DEFAULT_PORT;
@@ -101,9 +101,9 @@ function announceAuth(config: Config, log: Logger): void {
 }
 
 /** The board never migrates (that is npm run migrate, the pre-deploy step); it says loudly when the schema lags. */
-async function checkMigrations(fleet: Pick<FleetDeps, 'pool'>, log: Logger): Promise<void> {
+async function checkMigrations(resources: Pick<Resources, 'pool'>, log: Logger): Promise<void> {
   try {
-    const { rows } = await fleet.pool.query<{ id: string }>('SELECT id FROM schema_migrations');
+    const { rows } = await resources.pool.query<{ id: string }>('SELECT id FROM schema_migrations');
     const applied = new Set(rows.map((r) => r.id));
     const pending = migrations.map((m) => m.id).filter((id) => !applied.has(id));
     if (pending.length > 0) log.error({ pending }, 'DATABASE SCHEMA IS BEHIND: run npm run migrate');

@@ -16,14 +16,16 @@ const wholeNumber = (field: string, min: number, max: number, example: string) =
 export const backfillSessionPayload = z
   .strictObject(
     {
-      parliament: wholeNumber('parliament', 1, 999, 'such as 44'),
-      session: wholeNumber('session', 1, 99, 'such as 1'),
+      parliament: wholeNumber('parliament', 1, 999, 'such as 44').describe('parliament number, e.g. 44'),
+      session: wholeNumber('session', 1, 99, 'such as 1').describe('session number within it, e.g. 1'),
       /** The most bills the run takes in (a session has about a thousand); pages asked are min(limit, 500). */
-      limit: wholeNumber('limit', 1, 100_000, 'such as 1000').default(DEFAULT_BACKFILL_LIMIT),
+      limit: wholeNumber('limit', 1, 100_000, 'such as 1000')
+        .default(DEFAULT_BACKFILL_LIMIT)
+        .describe('most bills to take in; pages asked are min(limit, 500)'),
       /** Inclusive; optional narrowing of the session by introduced date. */
-      introducedAfter: date('introducedAfter').optional(),
+      introducedAfter: date('introducedAfter').optional().describe('only bills introduced on or after this date'),
       /** Exclusive. */
-      introducedBefore: date('introducedBefore').optional(),
+      introducedBefore: date('introducedBefore').optional().describe('only bills introduced before this date'),
     },
     {
       error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined),
@@ -58,7 +60,5 @@ export const backfillSession = {
   cacheResults: false,
   // One job per session: "backfill-44-1". BullMQ refuses a second job with an existing id, which is what makes
   // a repeated `npm run backfill` harmless. (Custom ids must not contain ':' nor be only digits.)
-  // (The registry's JobKind type erases the payload type, so the parameter is unknown here; enqueue() only ever
-  // passes a payload this schema has parsed.)
-  jobId: (p: unknown) => backfillJobId(p as BackfillSessionPayload),
+  jobId: backfillJobId,
 } satisfies JobKind<typeof backfillSessionPayload>;

@@ -9,13 +9,27 @@ export const fetchBillsPayload = z
   .strictObject(
     {
       /** The most bills the run takes in; also the page size it asks for (the server caps pages at 500). */
-      limit: z.number().int().min(1).max(10_000).default(50),
-      parliament: z.number().int().min(1).max(999).optional(),
-      session: z.number().int().min(1).max(99).optional(),
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(50)
+        .describe('most bills to take in (also the page size asked for)'),
+      parliament: z
+        .number()
+        .int()
+        .min(1)
+        .max(999)
+        .optional()
+        .describe('one session only: its parliament (with session)'),
+      session: z.number().int().min(1).max(99).optional().describe('one session only: its number (with parliament)'),
       /** Inclusive. Without it the run starts from the watermark of the last successful run. */
-      introducedAfter: date('introducedAfter').optional(),
+      introducedAfter: date('introducedAfter')
+        .optional()
+        .describe('bills introduced on or after this date; without it, from the watermark'),
       /** Exclusive. */
-      introducedBefore: date('introducedBefore').optional(),
+      introducedBefore: date('introducedBefore').optional().describe('bills introduced before this date'),
     },
     {
       error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined),

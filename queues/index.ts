@@ -1,29 +1,45 @@
-// The registry of job kinds: one queue per kind, named after it. Add a kind here and in workers/registry.ts.
-import { Queue, type JobsOptions } from 'bullmq';
+// The registry of job kinds: one queue per kind, named after it. A new kind is its module here (queues/<kind>.ts),
+// its processor (workers/<kind>.ts), and one line in this registry and in workers/registry.ts.
+import { Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import { backfillSession } from './backfill-session.js';
 import { fetchBills } from './fetch-bills.js';
-import { monitor } from './monitor.js';
 import type { JobKind } from './job-kind.js';
+import { monitor } from './monitor.js';
 
 export const jobKinds = {
   'fetch-bills': fetchBills,
   'backfill-session': backfillSession,
   monitor,
-} as const satisfies Record<string, JobKind>;
+} as const;
 
 export type KindName = keyof typeof jobKinds;
+/** The kind definition of `K`, with its own payload type (not erased to JobKind<ZodType>). */
+export type KindOf<K extends KindName> = (typeof jobKinds)[K];
+/** A payload of kind `K` once its schema has parsed it (defaults applied). */
+export type Payload<K extends KindName> = z.output<KindOf<K>['schema']>;
+/** What a producer may hand in for kind `K` (defaults still to apply). */
+export type PayloadInput<K extends KindName> = z.input<KindOf<K>['schema']>;
+
 export const KIND_NAMES = Object.keys(jobKinds) as KindName[];
 
 export function isKindName(name: string): name is KindName {
   return Object.hasOwn(jobKinds, name);
 }
 
+/** A name that is not a registered job kind (a typo on the command line, an old URL). */
+export class UnknownKindError extends Error {
+  constructor(readonly kind: string) {
+    super(`unknown job kind "${kind}" (known: ${KIND_NAMES.join(', ')})`);
+    this.name = 'UnknownKindError';
+  }
+}
+
+/** The kind's definition, for what every kind has alike (name, options, schedules); payload types are erased. */
 export function getKind(name: string): JobKind {
-  if (!isKindName(name)) throw new Error(`unknown job kind "${name}" (known: ${KIND_NAMES.join(', ')})`);
-  return jobKinds[name] as JobKind;
+  if (!isKindName(name)) throw new UnknownKindError(name);
+  return jobKinds[name];
 }
 
 /** A payload that fails its kind's schema. Thrown by producers before enqueueing, and by workers as unrecoverable. */
@@ -37,16 +53,33 @@ export class InvalidPayloadError extends Error {
   }
 }
 
-export function parsePayload<K extends JobKind>(kind: K, data: unknown): z.output<K['schema']> {
-  const parsed = kind.schema.safeParse(data);
-  if (!parsed.success) throw new InvalidPayloadError(kind.name, z.prettifyError(parsed.error).replace(/\n/g, '; '));
-  return parsed.data as z.output<K['schema']>;
+/** Parses with `schema`, or throws InvalidPayloadError with zod's message on one line. */
+function parserFor<S extends z.ZodType>(name: string, schema: S): (data: unknown) => z.output<S> {
+  return (data) => {
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) throw new InvalidPayloadError(name, z.prettifyError(parsed.error).replace(/\n/g, '; '));
+    return parsed.data;
+  };
+}
+
+/**
+ * Each kind's parser, typed by its own payload: indexing this mapped type with a generic kind keeps that kind's
+ * payload type (TypeScript's correlated-union pattern), so callers get Payload<K> without a cast.
+ */
+const parsers: { [K in KindName]: (data: unknown) => Payload<K> } = {
+  'fetch-bills': parserFor('fetch-bills', jobKinds['fetch-bills'].schema),
+  'backfill-session': parserFor('backfill-session', jobKinds['backfill-session'].schema),
+  monitor: parserFor('monitor', jobKinds.monitor.schema),
+};
+
+export function parsePayload<K extends KindName>(name: K, data: unknown): Payload<K> {
+  return parsers[name](data);
 }
 
 /** The same as parsePayload, as the error BullMQ never retries. */
-export function parsePayloadOrUnrecoverable<K extends JobKind>(kind: K, data: unknown): z.output<K['schema']> {
+export function parsePayloadOrUnrecoverable<K extends KindName>(name: K, data: unknown): Payload<K> {
   try {
-    return parsePayload(kind, data);
+    return parsePayload(name, data);
   } catch (err) {
     if (err instanceof InvalidPayloadError) throw new UnrecoverableError(err.message);
     throw err;
@@ -55,26 +88,6 @@ export function parsePayloadOrUnrecoverable<K extends JobKind>(kind: K, data: un
 
 export function openQueue(kind: JobKind, connection: Redis, prefix: string): Queue {
   return new Queue(kind.name, { connection, prefix, defaultJobOptions: kind.defaultJobOptions });
-}
-
-export interface EnqueueResult {
-  jobId: string;
-  /** False when a job with the same deterministic id already existed (BullMQ returned it instead). */
-  created: boolean;
-}
-
-/** Validates the payload with the kind's schema, then adds it. Nothing is enqueued if validation fails. */
-export async function enqueue(
-  queue: Queue,
-  kind: JobKind,
-  payload: unknown,
-  opts: JobsOptions = {},
-): Promise<EnqueueResult> {
-  const data = parsePayload(kind, payload);
-  const jobId = opts.jobId ?? kind.jobId?.(data);
-  const before = jobId ? await queue.getJob(jobId) : undefined;
-  const job = await queue.add(kind.name, data, { ...opts, ...(jobId ? { jobId } : {}) });
-  return { jobId: job.id!, created: !before };
 }
 
 export type { JobKind, ScheduleDeclaration } from './job-kind.js';

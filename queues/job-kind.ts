@@ -26,11 +26,8 @@ export interface JobKind<S extends z.ZodType = z.ZodType> {
   /** The kind's schedules under the given configuration (none for manual kinds). */
   schedules?: (config: Config) => ScheduleDeclaration<z.input<S>>[];
   /** A deterministic job id for a payload, to refuse a second copy while one is waiting or active. */
-  jobId?: (payload: z.output<S>) => string;
+  jobId?(payload: z.output<S>): string;
 }
-
-export type Payload<K extends JobKind> = z.output<K['schema']>;
-export type PayloadInput<K extends JobKind> = z.input<K['schema']>;
 
 /** Retention is bounded so Redis memory stays flat: a week / 1000 completed, a month / 5000 failed. */
 export const DEFAULT_RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {

@@ -13,7 +13,8 @@ export const monitorPayload = z.strictObject(
       .int({ error: 'hoursBack must be a whole number of hours, such as 24' })
       .min(1, { error: 'hoursBack must be at least 1' })
       .max(24 * 365, { error: 'hoursBack must be at most 8760 (a year)' })
-      .default(DEFAULT_MONITOR_HOURS_BACK),
+      .default(DEFAULT_MONITOR_HOURS_BACK)
+      .describe('look-back window of the fetch-log statistics, in hours'),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined) },
 );

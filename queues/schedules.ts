@@ -39,7 +39,7 @@ export function declaredSchedules(config: Config): DeclaredSchedule[] {
       if (seen.has(d.id)) throw new Error(`schedule id "${d.id}" is declared twice (ids must be unique across queues)`);
       seen.add(d.id);
       // A schedule whose payload its own schema refuses would fail every tick: refuse it at sync time instead.
-      const data = parsePayload(kind, d.payload) as Record<string, unknown>;
+      const data = parsePayload(name, d.payload) as Record<string, unknown>;
       out.push({ id: d.id, queue: name, pattern: d.pattern.trim(), tz: SCHEDULE_TZ, data });
     }
   }

@@ -1,7 +1,8 @@
 // npm run backfill -- --parliament 44 --session 1 [--wait]: enqueue (or find) the backfill of one session.
-import { backfillSession, DEFAULT_BACKFILL_LIMIT } from '../queues/backfill-session.js';
+import { DEFAULT_BACKFILL_LIMIT } from '../queues/backfill-session.js';
+import { parseSubmission } from '../queues/submit.js';
 import { loadConfigOrExit } from '../src/config.js';
-import { COMMON_OPTIONS, PAYLOAD_OPTIONS, parseCommandLine, payloadFromFlags, UsageError } from './cli/args.js';
+import { parseCommandLine, payloadFromFlags, payloadOptions, UsageError } from './cli/args.js';
 import { runCli, submitAndReport } from './cli/run.js';
 
 const USAGE = `Usage: npm run backfill -- --parliament P --session S [options]
@@ -36,9 +37,10 @@ Example:
 
 await runCli(USAGE, async () => {
   const { values } = parseCommandLine(process.argv.slice(2), {
-    ...PAYLOAD_OPTIONS,
-    ...COMMON_OPTIONS,
+    ...payloadOptions('backfill-session'),
+    wait: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
     process.stdout.write(USAGE);
@@ -47,13 +49,7 @@ await runCli(USAGE, async () => {
   for (const flag of ['parliament', 'session']) {
     if (values[flag] === undefined) throw new UsageError(`--${flag} is required`);
   }
-  const payload = payloadFromFlags(values);
+  const submission = parseSubmission('backfill-session', payloadFromFlags('backfill-session', values));
   const config = loadConfigOrExit();
-  return submitAndReport({
-    config,
-    kind: backfillSession,
-    payload,
-    wait: values.wait === true,
-    force: values.force === true,
-  });
+  return submitAndReport({ config, submission, wait: values.wait === true, force: values.force === true });
 });

@@ -5,7 +5,7 @@ import { decideAuth } from '../board/auth.js';
 import { startBoard } from '../board/start.js';
 import { loadConfigOrExit } from '../src/config.js';
 import { errorMessage } from '../src/errors.js';
-import { openFleet } from '../src/fleet.js';
+import { openResources } from '../src/resources.js';
 import { createPool } from '../src/db.js';
 import { createLogger } from '../src/logger.js';
 import { FleetMetrics } from '../src/metrics.js';
@@ -28,14 +28,14 @@ try {
   // One FleetMetrics for the process: the board's /metrics shows queue counts, job durations and upstream calls.
   const metrics = new FleetMetrics();
   await migrateOnce();
-  const fleet = await openFleet(config, log, { onUpstreamResponse: metrics.observeUpstream });
-  const workers = await startWorkers(fleet, hostOptionsFrom(config, kinds));
-  const board = await startBoard({ fleet, metrics, workers });
+  const resources = await openResources(config, log, { billStore: true, onUpstreamResponse: metrics.observeUpstream });
+  const workers = await startWorkers(resources, hostOptionsFrom(config, kinds));
+  const board = await startBoard({ resources, metrics, workers });
   // Workers drain first while the board keeps answering (/readyz says 503), then the board, then the connections.
   installShutdown(log, [
     { name: 'workers', close: () => workers.close() },
     { name: 'board', close: () => board.close() },
-    { name: 'connections', close: () => fleet.close() },
+    { name: 'connections', close: () => resources.close() },
   ]);
   log.info({ url: board.url }, 'bill fleet running in one process: open the board in a browser');
 } catch (err) {

@@ -7,7 +7,7 @@ import { QueueEvents, type Queue } from 'bullmq';
 import { backfillSession } from '../queues/backfill-session.js';
 import { openQueue } from '../queues/index.js';
 import { FetchLog } from '../src/stores/fetch-log.js';
-import { submit } from '../scripts/cli/producer.js';
+import { submission, submit } from '../queues/submit.js';
 import { FixtureServer, syntheticSession, type RecordedRequest } from './helpers/fixture-server.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
 import { spawnWorker, type ChildHandle } from './helpers/worker-process.js';
@@ -62,7 +62,7 @@ describe('backfill-session survives kill -9 of its worker', () => {
     workers.push(first);
     await first.waitForLog('workers running');
 
-    const submitted = await submit(queue, backfillSession, { parliament: 44, session: 1 });
+    const submitted = await submit(queue, submission('backfill-session', { parliament: 44, session: 1 }));
     assert.equal(submitted.outcome, 'created');
     const jobId = submitted.job.id!;
 

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { Job } from 'bullmq';
-import { backfillSession } from '../queues/backfill-session.js';
 import { PostgresBillStore } from '../src/stores/postgres-bill-store.js';
 import { FetchLog } from '../src/stores/fetch-log.js';
-import { submit } from '../scripts/cli/producer.js';
+import { submission, submit } from '../queues/submit.js';
+import type { PayloadInput } from '../queues/index.js';
 import { FixtureServer, syntheticSession } from './helpers/fixture-server.js';
 import { createTestEnv, deleteKeys, type TestEnv } from './helpers/env.js';
 import { startFleet, type RunningFleet } from './helpers/fleet.js';
@@ -29,12 +29,12 @@ function serveSessions(...sessions: Array<[string, number]>): void {
 
 /** Submits like the CLI does, waits for the job to finish, and collects its progress events on the way. */
 async function backfill(
-  payload: Record<string, unknown>,
+  payload: PayloadInput<'backfill-session'>,
   force = false,
 ): Promise<{ job: Job; summary: Record<string, unknown>; progress: Array<Record<string, number>> }> {
   const events = await fleet.events(KIND);
   const progress: Array<Record<string, number>> = [];
-  const s = await submit(fleet.queue(KIND), backfillSession, payload, { force });
+  const s = await submit(fleet.queue(KIND), submission('backfill-session', payload), { force });
   assert.equal(s.outcome, 'created', `expected a new job, got ${s.outcome}`);
   const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
     if (jobId === s.job.id) progress.push(data as Record<string, number>);
@@ -144,7 +144,7 @@ describe('backfill-session', () => {
     const first = await backfill({ parliament: 44, session: 1 });
     assert.equal(first.summary.created, 120);
 
-    const again = await submit(fleet.queue(KIND), backfillSession, { parliament: 44, session: 1 });
+    const again = await submit(fleet.queue(KIND), submission('backfill-session', { parliament: 44, session: 1 }));
     assert.equal(again.outcome, 'finished');
     assert.equal(again.job.id, 'backfill-44-1');
     assert.equal((await fleet.queue(KIND).getJobCounts()).waiting, 0, 'nothing enqueued without --force');
@@ -163,17 +163,16 @@ describe('backfill-session', () => {
     upstream.maxPageSize = 100;
     upstream.billsDelayMs = 500; // keeps the job active while we enqueue again
     const events = await fleet.events(KIND);
-    const first = await submit(fleet.queue(KIND), backfillSession, { parliament: 44, session: 1 });
+    const first = await submit(fleet.queue(KIND), submission('backfill-session', { parliament: 44, session: 1 }));
     assert.equal(first.outcome, 'created');
     await upstream.waitFor((r) => r.some((x) => x.route === 'bills'));
 
-    const second = await submit(fleet.queue(KIND), backfillSession, { parliament: 44, session: 1 });
+    const second = await submit(fleet.queue(KIND), submission('backfill-session', { parliament: 44, session: 1 }));
     assert.deepEqual([second.outcome, second.job.id], ['in-progress', 'backfill-44-1']);
     assert.equal((second as { state: string }).state, 'active');
     const forced = await submit(
       fleet.queue(KIND),
-      backfillSession,
-      { parliament: 44, session: 1, limit: 5 },
+      submission('backfill-session', { parliament: 44, session: 1, limit: 5 }),
       { force: true },
     );
     assert.equal(forced.outcome, 'in-progress', '--force never replaces a job that is still running');

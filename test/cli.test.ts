@@ -98,13 +98,15 @@ describe('operator CLIs (npm run backfill, npm run enqueue)', () => {
     const cases: Array<[string[], RegExp]> = [
       [[], /--parliament is required/],
       [['--parliament', '44'], /--session is required/],
-      [['--parliament', 'forty-four', '--session', '1'], /parliament/],
-      [['--parliament', '44', '--session', '1', '--limit', '0'], /limit/],
+      [['--parliament', 'forty-four', '--session', '1'], /--parliament must be a whole number from 1 to 999/],
+      [['--parliament', '44', '--session', '1', '--limit', '0'], /--limit must be a whole number from 1 to 100000/],
       [
         ['--parliament', '44', '--session', '1', '--introduced-after', '2024-13-45'],
-        /introduced-after|introducedAfter/,
+        /--introduced-after must be a YYYY-MM-DD date/,
       ],
-      [['--parliament', '44', '--session', '1', '--sesion', '2'], /sesion/],
+      [['--parliament', '44', '--session', '1', '--sesion', '2'], /Unknown option '--sesion'/],
+      // parseArgs would keep the last one: this would silently backfill 45-1.
+      [['--parliament', '44', '--session', '1', '--parliament', '45'], /--parliament is given more than once/],
     ];
     for (const [args, reason] of cases) {
       const r = await backfillCli(args);

@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { QueueEvents, type Queue } from 'bullmq';
 import { backfillSession } from '../queues/backfill-session.js';
 import { fetchBills } from '../queues/fetch-bills.js';
-import { enqueue, openQueue, type JobKind } from '../queues/index.js';
+import { openQueue, type JobKind } from '../queues/index.js';
 import { FetchLog } from '../src/stores/fetch-log.js';
-import { submit } from '../scripts/cli/producer.js';
+import { submission, submit } from '../queues/submit.js';
 import { FixtureServer, syntheticSession, type RecordedRequest } from './helpers/fixture-server.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
 import { spawnWorker, type ChildHandle, type ChildExit, type LogLine } from './helpers/worker-process.js';
@@ -104,7 +104,7 @@ describe('SIGTERM mid-backfill with a 3 s budget (RAILWAY_DEPLOYMENT_DRAINING_SE
       `the drain is sized inside the budget (drainMs ${String(running.drainMs)})`,
     );
 
-    const submitted = await submit(w.queue, backfillSession, { parliament: 44, session: 1 });
+    const submitted = await submit(w.queue, submission('backfill-session', { parliament: 44, session: 1 }));
     assert.equal(submitted.outcome, 'created');
     const jobId = submitted.job.id!;
     await w.upstream.waitFor((rs) =>
@@ -193,7 +193,7 @@ describe('SIGTERM while a short fetch-bills job runs (issue 2)', () => {
     w.workers.push(worker);
     await worker.waitForLog('workers running');
 
-    const { jobId } = await enqueue(w.queue, fetchBills, { limit: 50, parliament: 44, session: 1 });
+    const jobId = (await submit(w.queue, submission('fetch-bills', { limit: 50, parliament: 44, session: 1 }))).job.id!;
     const job = (await w.queue.getJob(jobId))!;
     const finished = job.waitUntilFinished(w.events) as Promise<Record<string, unknown>>;
     await w.upstream.waitFor((rs) => rs.some((r) => r.route === 'bills'));
@@ -240,7 +240,7 @@ describe('a second signal during the drain exits at once', () => {
         const { url } = (await worker.waitForLog('health server listening')) as LogLine & { url: string };
         await worker.waitForLog('workers running');
         assert.equal((await fetch(`${url}/readyz`)).status, 200, 'ready before the signal');
-        await enqueue(w.queue, fetchBills, { limit: 50, parliament: 44, session: 1 });
+        await submit(w.queue, submission('fetch-bills', { limit: 50, parliament: 44, session: 1 }));
         await w.upstream.waitFor((rs) => rs.some((r) => r.route === 'bills'));
 
         worker.child.kill('SIGTERM');

@@ -140,7 +140,7 @@ describe('fetch-bills', () => {
     assert.deepEqual(await keysWithoutTtl(t.redis, t.prefix, ['fetch-bills']), [], 'every cache key has a TTL');
 
     // Wait until Redis expires the entry (an event we can observe), then run again.
-    const key = fleet.fleet.cache.key('fetch-bills', payload);
+    const key = fleet.resources.cache.key('fetch-bills', payload);
     while ((await t.redis.exists(key)) === 1) await new Promise((r) => setTimeout(r, 100));
     const third = (await fleet.run('fetch-bills', payload)).result as Record<string, unknown>;
     assert.equal(third.cached, undefined);

@@ -1,6 +1,6 @@
 // What a processor gets besides its parsed payload: a logger bound to the job, the abort signal, the shared
 // resources, and ways to report progress and checkpoint.
-import type { FleetDeps } from '../src/fleet.js';
+import type { WorkerResources } from '../src/resources.js';
 import type { Logger } from '../src/logger.js';
 
 export interface JobInfo {
@@ -16,7 +16,7 @@ export interface JobContext {
   log: Logger;
   /** Aborts when the worker cancels the job (shutdown deadline, or an operator's cancel). */
   signal: AbortSignal;
-  deps: FleetDeps;
+  deps: WorkerResources;
   job: JobInfo;
   /** Progress that Bull Board shows. */
   progress(value: Record<string, unknown>): Promise<void>;

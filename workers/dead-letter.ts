@@ -3,7 +3,7 @@
 // claimed in Redis first (SET NX with a TTL): one alert per job, from whichever replica saw it.
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import { errorMessage } from '../src/errors.js';
-import type { FleetDeps } from '../src/fleet.js';
+import type { WorkerResources } from '../src/resources.js';
 import { raiseAlerts } from '../src/monitor/alerts.js';
 import { fleetKey } from '../src/redis.js';
 
@@ -28,7 +28,7 @@ export function alertedKey(prefix: string, queue: string, jobId: string, created
  * Attaches the dead-letter alert to a Worker. Returns a function resolving once every alert in flight is done
  * (tests; a stopping worker that cares).
  */
-export function watchDeadLetters(worker: Worker, deps: FleetDeps): () => Promise<void> {
+export function watchDeadLetters(worker: Worker, deps: WorkerResources): () => Promise<void> {
   const inFlight = new Set<Promise<void>>();
   const log = deps.log.child({ component: 'dead-letter', queue: worker.name });
 

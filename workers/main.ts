@@ -1,6 +1,6 @@
 // The worker process (npm run worker; node dist/workers/main.js in containers).
 import { loadConfigOrExit } from '../src/config.js';
-import { openFleet } from '../src/fleet.js';
+import { openResources } from '../src/resources.js';
 import { startWorkerHealthServer } from '../src/health/server.js';
 import { createLogger } from '../src/logger.js';
 import { FleetMetrics } from '../src/metrics.js';
@@ -15,15 +15,15 @@ const kinds = configuredKindsOrExit(config);
 
 try {
   const metrics = new FleetMetrics();
-  const fleet = await openFleet(config, log, { onUpstreamResponse: metrics.observeUpstream });
-  const host = await startWorkers(fleet, hostOptionsFrom(config, kinds));
+  const resources = await openResources(config, log, { billStore: true, onUpstreamResponse: metrics.observeUpstream });
+  const host = await startWorkers(resources, hostOptionsFrom(config, kinds));
   // /healthz, /readyz, /metrics on PORT (default 3001); closed last so /readyz answers 503 during the drain.
-  const health = await startWorkerHealthServer({ fleet, workers: host, metrics });
+  const health = await startWorkerHealthServer({ resources, workers: host, metrics });
   installShutdown(
     log,
     [
       { name: 'workers', close: () => host.close() },
-      { name: 'connections', close: () => fleet.close() },
+      { name: 'connections', close: () => resources.close() },
       { name: 'health server', close: () => health.close() },
     ],
     undefined,

@@ -2,7 +2,6 @@
 // logger to the job, serves repeats from the result cache, and turns errors retrying cannot fix into
 // UnrecoverableError. A job cancelled by a stopping worker goes back to the queue without spending an attempt.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { parsePayloadOrUnrecoverable, type JobKind } from '../queues/index.js';
 import {
   JobCancelledError,
   PaginationLoopError,
@@ -10,7 +9,7 @@ import {
   UpstreamShapeError,
   errorMessage,
 } from '../src/errors.js';
-import type { FleetDeps } from '../src/fleet.js';
+import type { WorkerResources } from '../src/resources.js';
 import type { JobContext, Processor } from './context.js';
 
 /** Where a checkpoint lives inside the job's data; stripped before the payload is parsed. */
@@ -28,16 +27,28 @@ export function isPermanent(err: unknown): boolean {
 
 export type BullProcessor = (job: Job, token?: string, signal?: AbortSignal) => Promise<unknown>;
 
-export function bullProcessor(kind: JobKind, processor: Processor<never, unknown>, deps: FleetDeps): BullProcessor {
+/** What run-job needs of a kind: its name, whether repeats are served from the cache, and its payload parser. */
+export interface RunnableKind<P> {
+  name: string;
+  cacheResults: boolean;
+  /** Throws UnrecoverableError when the payload fails the kind's schema. */
+  parse(data: unknown): P;
+}
+
+export function bullProcessor<P>(
+  kind: RunnableKind<P>,
+  processor: Processor<P, unknown>,
+  deps: WorkerResources,
+): BullProcessor {
   return async (job, token, signal) => {
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
     const log = deps.log.child({ queue: job.queueName, jobId: job.id, jobName: job.name, attempt });
     const { [CHECKPOINT_KEY]: checkpoint, ...data } = (job.data ?? {}) as Record<string, unknown>;
 
-    let payload: unknown;
+    let payload: P;
     try {
-      payload = parsePayloadOrUnrecoverable(kind, data);
+      payload = kind.parse(data);
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'invalid payload: failing the job without retries');
       throw err;
@@ -70,7 +81,7 @@ export function bullProcessor(kind: JobKind, processor: Processor<never, unknown
     const started = performance.now();
     let result: unknown;
     try {
-      result = await (processor as Processor<unknown, unknown>)(payload, ctx);
+      result = await processor(payload, ctx);
     } catch (err) {
       if (abort.aborted) {
         // Cancelled by a stopping worker: hand the job back without consuming an attempt. Its checkpoint

@@ -4,13 +4,11 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { getKind, type KindName } from '../queues/index.js';
 import type { Config } from '../src/config.js';
-import type { FleetDeps } from '../src/fleet.js';
+import type { WorkerResources } from '../src/resources.js';
 import { createRedis } from '../src/redis.js';
 import { errorMessage } from '../src/errors.js';
 import { watchDeadLetters } from './dead-letter.js';
-import { processors } from './registry.js';
-import { bullProcessor } from './run-job.js';
-import type { Processor } from './context.js';
+import { bullProcessorFor } from './registry.js';
 
 export interface WorkerHostOptions {
   kinds: readonly KindName[];
@@ -88,7 +86,7 @@ async function quitWithin(connection: Redis, ms: number): Promise<void> {
   connection.disconnect();
 }
 
-export async function startWorkers(deps: FleetDeps, options: WorkerHostOptions): Promise<WorkerHost> {
+export async function startWorkers(deps: WorkerResources, options: WorkerHostOptions): Promise<WorkerHost> {
   const { config, log } = deps;
   const connections: Redis[] = [];
   const workers: Worker[] = [];
@@ -104,7 +102,7 @@ export async function startWorkers(deps: FleetDeps, options: WorkerHostOptions):
     }
     const connection = createRedis(config.redisUrl, 'worker', log);
     connections.push(connection);
-    const worker = new Worker(kind.name, bullProcessor(kind, processors[name] as Processor<never, unknown>, deps), {
+    const worker = new Worker(kind.name, bullProcessorFor(name, deps), {
       connection,
       prefix: config.queuePrefix,
       concurrency: options.concurrency,

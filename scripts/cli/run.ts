@@ -1,12 +1,21 @@
 // The frame every operator script runs in: exit codes (0 done, 1 the run failed, 2 bad arguments / configuration /
 // Redis unreachable: nothing enqueued), usage on stderr, and the submit → report → (--wait) follow flow.
-import type { Queue } from 'bullmq';
-import { InvalidPayloadError, parsePayload, type JobKind } from '../../queues/index.js';
+import { InvalidPayloadError, isKindName, UnknownKindError } from '../../queues/index.js';
+import { submit, type Submission } from '../../queues/submit.js';
 import type { Config } from '../../src/config.js';
+import { errorMessage } from '../../src/errors.js';
 import { RedisUnavailableError } from '../../src/redis.js';
 import { asFlags, UsageError } from './args.js';
 import { followJob } from './follow.js';
-import { openProducer, submit } from './producer.js';
+import { openProducer } from './producer.js';
+
+/** Redis answered but refused the job (out of memory, read-only replica, a script error): nothing was enqueued. */
+export class EnqueueFailedError extends Error {
+  constructor(kind: string, cause: unknown) {
+    super(`could not enqueue the ${kind} job: ${errorMessage(cause)}`, { cause });
+    this.name = 'EnqueueFailedError';
+  }
+}
 
 export type ExitCode = 0 | 1 | 2 | 130;
 
@@ -20,9 +29,15 @@ export async function runCli(usage: string, main: () => Promise<ExitCode>): Prom
       process.stderr.write(`error: ${err.message}\n\n${usage}`);
       code = 2;
     } else if (err instanceof InvalidPayloadError) {
-      process.stderr.write(`error: invalid arguments: ${asFlags(withFieldNames(err.issues))}\n\n${usage}`);
+      const issues = withFieldNames(err.issues);
+      process.stderr.write(
+        `error: invalid arguments: ${isKindName(err.kind) ? asFlags(err.kind, issues) : issues}\n\n${usage}`,
+      );
       code = 2;
-    } else if (err instanceof RedisUnavailableError) {
+    } else if (err instanceof UnknownKindError) {
+      process.stderr.write(`error: ${err.message}\n\n${usage}`);
+      code = 2;
+    } else if (err instanceof RedisUnavailableError || err instanceof EnqueueFailedError) {
       process.stderr.write(`error: ${err.message}; nothing was enqueued\n`);
       code = 2;
     } else {
@@ -46,8 +61,8 @@ function withFieldNames(issues: string): string {
 
 export interface SubmitAndReport {
   config: Config;
-  kind: JobKind;
-  payload: Record<string, unknown>;
+  /** Parsed before any connection is made: bad arguments never reach Redis. */
+  submission: Submission;
   wait: boolean;
   force?: boolean;
 }
@@ -56,35 +71,27 @@ export interface SubmitAndReport {
  * Submits the job, says on stderr what happened (new, already waiting/active, already finished), prints the job id
  * on stdout, and with `wait` follows it and prints the summary as one JSON line, the last line of stdout.
  */
-export async function submitAndReport({
-  config,
-  kind,
-  payload,
-  wait,
-  force = false,
-}: SubmitAndReport): Promise<ExitCode> {
-  parsePayload(kind, payload); // bad arguments are reported before any connection is made
+export async function submitAndReport({ config, submission, wait, force = false }: SubmitAndReport): Promise<ExitCode> {
+  const name = submission.kind;
   const producer = await openProducer(config);
   try {
-    const queue: Queue = producer.queue(kind);
-    const s = await submit(queue, kind, payload, { force });
+    const queue = producer.queue(name);
+    const s = await submit(queue, submission, { force }).catch((err: unknown) => {
+      throw new EnqueueFailedError(name, err);
+    });
     const id = s.job.id!;
     switch (s.outcome) {
       case 'created':
-        process.stderr.write(
-          `enqueued ${kind.name} job ${id}${s.replaced ? ` (replacing the ${s.replaced} one)` : ''}\n`,
-        );
+        process.stderr.write(`enqueued ${name} job ${id}${s.replaced ? ` (replacing the ${s.replaced} one)` : ''}\n`);
         break;
       case 'in-progress':
         process.stderr.write(
-          `a ${kind.name} job with id ${id} is already ${s.state}: not enqueuing another${force ? ' (--force only replaces a finished job)' : ''}\n`,
+          `a ${name} job with id ${id} is already ${s.state}: not enqueuing another${force ? ' (--force only replaces a finished job)' : ''}\n`,
         );
         break;
       case 'finished': {
         const at = s.job.finishedOn ? ` at ${new Date(s.job.finishedOn).toISOString()}` : '';
-        process.stderr.write(
-          `${kind.name} job ${id} already ${s.state}${at}: not enqueued; pass --force for a fresh run\n`,
-        );
+        process.stderr.write(`${name} job ${id} already ${s.state}${at}: not enqueued; pass --force for a fresh run\n`);
         break;
       }
     }

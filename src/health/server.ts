@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { FleetDeps } from '../fleet.js';
+import type { Resources } from '../resources.js';
 import type { FleetMetrics } from '../metrics.js';
 import { postgresCheck, redisCheck, workersCheck } from './checks.js';
 import { healthRouter, type HealthOptions } from './routes.js';
@@ -69,18 +69,18 @@ export async function closeServer(server: Server): Promise<void> {
 
 /** The worker process's health server: ready while its workers run and Redis and PostgreSQL answer. */
 export function startWorkerHealthServer(opts: {
-  fleet: Pick<FleetDeps, 'config' | 'log' | 'redis' | 'pool'>;
+  resources: Pick<Resources, 'config' | 'log' | 'redis' | 'pool'>;
   workers: { isRunning(): boolean; isDraining(): boolean };
   metrics: FleetMetrics;
 }): Promise<HealthServer> {
-  const { config, log } = opts.fleet;
+  const { config, log } = opts.resources;
   return startHealthServer({
     host: config.host,
     port: config.port ?? WORKER_DEFAULT_PORT,
     checks: {
       workers: workersCheck(opts.workers),
-      redis: redisCheck(opts.fleet.redis),
-      postgres: postgresCheck(opts.fleet.pool),
+      redis: redisCheck(opts.resources.redis),
+      postgres: postgresCheck(opts.resources.pool),
     },
     isDraining: () => opts.workers.isDraining(),
     metrics: opts.metrics,

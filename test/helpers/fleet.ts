@@ -3,12 +3,12 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { getKind, type KindName } from '../../queues/index.js';
 import type { Config } from '../../src/config.js';
-import { openFleet, type Fleet } from '../../src/fleet.js';
+import { openResources, type WorkerResources } from '../../src/resources.js';
 import type { Logger } from '../../src/logger.js';
 import { startWorkers, type WorkerHost } from '../../workers/worker-host.js';
 
 export interface RunningFleet {
-  fleet: Fleet;
+  resources: WorkerResources;
   host: WorkerHost;
   queue(kind: KindName): Queue;
   events(kind: KindName): Promise<QueueEvents>;
@@ -22,8 +22,8 @@ export async function startFleet(
   log: Logger,
   kinds: KindName[] = ['fetch-bills'],
 ): Promise<RunningFleet> {
-  const fleet = await openFleet(config, log);
-  const host = await startWorkers(fleet, {
+  const resources = await openResources(config, log, { billStore: true });
+  const host = await startWorkers(resources, {
     kinds,
     concurrency: config.worker.concurrency,
     drainMs: config.worker.drainMs,
@@ -58,7 +58,7 @@ export async function startFleet(
     return e;
   };
   return {
-    fleet,
+    resources,
     host,
     queue,
     events: eventsFor,
@@ -73,7 +73,7 @@ export async function startFleet(
       for (const e of events.values()) await (await e).close();
       for (const q of queues.values()) await q.close();
       await connection.quit();
-      await fleet.close();
+      await resources.close();
     },
   };
 }

@@ -1,5 +1,6 @@
-// The one place that opens and closes the fleet's shared resources, in order: PostgreSQL, then Redis, then the
-// stores and clients on top of them; closed in reverse. Worker, board and scripts all start through here.
+// Opens and closes the connections and clients every process role shares, in order: PostgreSQL, then Redis, then
+// the stores and upstream clients on top of them; closed in reverse. It starts nothing (no worker, no server): the
+// worker host, the board and the scripts start from what it returns.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from './config.js';
@@ -8,38 +9,45 @@ import type { Logger } from './logger.js';
 import { checkEvictionPolicy, createRedis } from './redis.js';
 import { ResultCache } from './result-cache.js';
 import type { BillStore } from './stores/bill-store.js';
-import { FetchLog } from './stores/fetch-log.js';
 import { createBillStore } from './stores/create-bill-store.js';
+import { FetchLog } from './stores/fetch-log.js';
 import { HttpClient, type ResponseEvent } from './upstream/http.js';
 import { LegisInfoClient } from './upstream/legisinfo.js';
 import { OpenParliamentClient } from './upstream/openparliament.js';
 import { createRateLimiter } from './upstream/rate-limit.js';
 
-export interface FleetDeps {
+export interface Resources {
   config: Config;
   log: Logger;
   /** Shared command connection (cache, rate limiter, queue reads). BullMQ Workers open their own. */
   redis: Redis;
   pool: pg.Pool;
-  billStore: BillStore;
   fetchLog: FetchLog;
   cache: ResultCache;
   openParliament: OpenParliamentClient;
   legisInfo: LegisInfoClient;
+  /** Only when asked for (workers): the board and most scripts never write bills. */
+  billStore?: BillStore;
+  close(): Promise<void>;
 }
+
+/** What a worker process opens: everything, the bill store included. */
+export type WorkerResources = Resources & { billStore: BillStore };
 
 export interface OpenOptions {
   /** Observes every upstream response (metrics). */
   onUpstreamResponse?: (event: ResponseEvent) => void;
-  /** Open the bill store too (workers do; the board and most scripts do not need it). */
+  /** Open the bill store (BILL_STORE) too. */
   billStore?: boolean;
 }
 
-export interface Fleet extends FleetDeps {
-  close(): Promise<void>;
-}
-
-export async function openFleet(config: Config, log: Logger, options: OpenOptions = {}): Promise<Fleet> {
+export function openResources(
+  config: Config,
+  log: Logger,
+  options: OpenOptions & { billStore: true },
+): Promise<WorkerResources>;
+export function openResources(config: Config, log: Logger, options?: OpenOptions): Promise<Resources>;
+export async function openResources(config: Config, log: Logger, options: OpenOptions = {}): Promise<Resources> {
   const pool = createPool(config.databaseUrl, log);
   const closers: Array<() => Promise<unknown>> = [() => pool.end()];
   const closeAll = async () => {
@@ -51,9 +59,12 @@ export async function openFleet(config: Config, log: Logger, options: OpenOption
     closers.push(() => redis.quit());
     await checkEvictionPolicy(redis, log);
 
-    const billStore =
-      options.billStore === false ? unopenedStore(config.billStore) : await createBillStore(config, pool, log);
-    closers.push(() => billStore.close());
+    let billStore: BillStore | undefined;
+    if (options.billStore) {
+      const store = await createBillStore(config, pool, log);
+      closers.push(() => store.close());
+      billStore = store;
+    }
 
     const http = new HttpClient({
       userAgent: config.upstream.userAgent,
@@ -71,29 +82,15 @@ export async function openFleet(config: Config, log: Logger, options: OpenOption
       log,
       redis,
       pool,
-      billStore,
       fetchLog: new FetchLog(pool),
       cache: new ResultCache(redis, config.queuePrefix, config.resultCacheTtlSeconds),
       openParliament: new OpenParliamentClient(http, config.upstream.openParliamentBaseUrl),
       legisInfo: new LegisInfoClient(http, config.upstream.legisInfoBaseUrl),
+      ...(billStore ? { billStore } : {}),
       close: closeAll,
     };
   } catch (err) {
     await closeAll();
     throw err;
   }
-}
-
-function unopenedStore(kind: Config['billStore']): BillStore {
-  const fail = async (): Promise<never> => {
-    throw new Error('the bill store was not opened in this process');
-  };
-  return {
-    kind,
-    init: async () => undefined,
-    upsertBills: fail,
-    countBySession: fail,
-    getBill: fail,
-    close: async () => undefined,
-  };
 }
