@@ -2,6 +2,7 @@
 // in-process with app.listen(0). Layout:
 //   /healthz /readyz /metrics        outside auth, at the root and under the base path
 //   {base}/…                         basic auth → same-origin guard → read-only guard → enqueue pages/API → Bull Board
+import { randomUUID } from 'node:crypto';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { BeforeHookResult, HookContext, IServerAdapter } from '@bull-board/api/typings/app';
@@ -12,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { z } from 'zod';
 import { InvalidPayloadError, KIND_NAMES, getKind, isKindName, openQueue, type KindName } from '../queues/index.js';
-import { parseSubmission, submit } from '../queues/submit.js';
+import { jobIdOf, parseSubmission, submit } from '../queues/submit.js';
 import type { Config } from '../src/config.js';
 import { postgresCheck, redisCheck, workersCheck, type Check } from '../src/health/checks.js';
 import { healthRouter } from '../src/health/routes.js';
@@ -186,7 +187,11 @@ function bullBoardAdd(queues: ReadonlyMap<KindName, Queue>, log: Logger) {
     const body = (ctx.request.body ?? {}) as { name?: unknown; data?: unknown; options?: Record<string, unknown> };
     const { force, ...options } = body.options ?? {};
     try {
-      const result = await submit(queue, parseSubmission(queueName, body.data ?? {}), { force: force === true });
+      const submitted = parseSubmission(queueName, body.data ?? {});
+      // A kind without a deterministic id gets one here (BullMQ refuses all-digit custom ids), so that Bull Board's
+      // own add below finds it taken instead of adding a second job.
+      const jobOptions = jobIdOf(submitted) === undefined ? { jobId: `${queueName}-board-${randomUUID()}` } : {};
+      const result = await submit(queue, submitted, { force: force === true, jobOptions });
       log.info({ queue: queueName, jobId: result.job.id, outcome: result.outcome }, 'job submitted from Bull Board');
       if (result.outcome === 'finished') {
         return {

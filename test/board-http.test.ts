@@ -249,6 +249,71 @@ describe('board over HTTP', () => {
     await queue.close();
   });
 
+  test('one rule on every board path: a finished backfill is kept (409) unless force replaces it', async () => {
+    const { url } = await startBoard();
+    const queue = new Queue('backfill-session', { connection: redis, prefix: t.prefix });
+    const events = new QueueEvents('backfill-session', { connection: { url: REDIS_URL }, prefix: t.prefix });
+    await events.waitUntilReady();
+    const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const worker = new Worker('backfill-session', async () => ({ status: 'success' }), {
+      connection: workerConnection,
+      prefix: t.prefix,
+    });
+    const session = { parliament: 44, session: 1 };
+    try {
+      const first = await postJson(`${url}/api/jobs/backfill-session`, session);
+      assert.equal(first.status, 201);
+      await (await queue.getJob('backfill-44-1'))!.waitUntilFinished(events);
+    } finally {
+      await worker.close();
+      await events.close();
+      await workerConnection.quit();
+    }
+    const finishedAt = (await queue.getJob('backfill-44-1'))!.timestamp;
+
+    const api = await postJson(`${url}/api/jobs/backfill-session`, session);
+    assert.equal(api.status, 409);
+    const apiBody = (await api.json()) as { outcome: string; message: string; jobId: string };
+    assert.deepEqual([apiBody.outcome, apiBody.jobId], ['finished', 'backfill-44-1']);
+    assert.match(apiBody.message, /already completed at .*nothing was added.*force/);
+
+    const bullBoard = await postJson(`${url}/api/queues/backfill-session/add`, {
+      name: 'backfill-session',
+      data: session,
+      options: {},
+    });
+    assert.equal(bullBoard.status, 409);
+    assert.match(JSON.stringify(await bullBoard.json()), /already completed: nothing was added.*force/);
+
+    const form = await fetch(`${url}/enqueue/backfill-session`, {
+      method: 'POST',
+      headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: url },
+      body: new URLSearchParams({ parliament: '44', session: '1' }).toString(),
+      redirect: 'manual',
+    });
+    assert.equal(form.status, 409);
+    assert.match(await form.text(), /already completed at .*nothing was added/);
+    assert.equal((await queue.getJob('backfill-44-1'))!.timestamp, finishedAt, 'the finished job is untouched');
+
+    const forced = await postJson(`${url}/api/jobs/backfill-session?force=true`, session);
+    assert.equal(forced.status, 201);
+    assert.equal(((await forced.json()) as { outcome: string }).outcome, 'created');
+    const fresh = (await queue.getJob('backfill-44-1'))!;
+    assert.notEqual(fresh.timestamp, finishedAt, 'a fresh job replaced the finished one');
+    assert.equal(await fresh.getState(), 'waiting');
+
+    const whileWaiting = await postJson(`${url}/api/queues/backfill-session/add`, {
+      name: 'backfill-session',
+      data: session,
+      options: { force: true },
+    });
+    assert.equal(whileWaiting.status, 200, 'force never replaces a job that is still waiting');
+    assert.equal((await queue.getJob('backfill-44-1'))!.timestamp, fresh.timestamp);
+    assert.equal((await queue.getJobCounts('waiting')).waiting, 1);
+    await queue.obliterate({ force: true });
+    await queue.close();
+  });
+
   test('the enqueue form: a bad value shows the zod message (400), a good one redirects to the new job in Bull Board', async () => {
     const { url } = await startBoard();
     const form = await get(`${url}/enqueue`);
