@@ -5,7 +5,7 @@ import { QueueEvents, type Queue } from 'bullmq';
 import { backfillSession, type BackfillSessionPayload } from '../queues/backfill-session.js';
 import { openQueue } from '../queues/index.js';
 import { submission, submit } from '../queues/submit.js';
-import type { RunSummary } from '../src/bills/run-summary.js';
+import type { RunSummary } from '../src/ingest/run-summary.js';
 import { deleteKeys, REDIS_URL } from '../test/helpers/env.js';
 import { childEnv, type BenchContext } from './context.js';
 import { forkTs, type BenchChild } from './procs.js';

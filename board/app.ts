@@ -19,6 +19,7 @@ import { postgresCheck, redisCheck, workersCheck, type Check } from '../src/heal
 import { healthRouter } from '../src/health/routes.js';
 import type { Logger } from '../src/logger.js';
 import type { FleetMetrics } from '../src/metrics.js';
+import { FetchLog } from '../src/stores/fetch-log.js';
 import { basicAuth, decideAuth } from './auth.js';
 import { enqueueRouter } from './enqueue.js';
 import { environmentBadge, joinPath } from './html.js';
@@ -63,7 +64,7 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
     queue.on('error', (err) => log.error({ queue: name, err: err.message }, 'queue error'));
     queues.set(name, queue);
   }
-  deps.metrics.watch({ queues: [...queues.values()], pool: deps.pool });
+  deps.metrics.watch({ queues: [...queues.values()], fetchLog: new FetchLog(deps.pool) });
 
   let draining = false;
   const checks: Record<string, Check> = { redis: redisCheck(deps.redis), postgres: postgresCheck(deps.pool) };

@@ -2,16 +2,16 @@
 // the declared schedules to the monitor library (src/monitor), and closes the queues again. Used by the monitor job,
 // `npm run status` and the board, so all three see the same numbers.
 import type { Redis } from 'ioredis';
-import type pg from 'pg';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
+import type { FetchLog } from '../src/stores/fetch-log.js';
 import type { FleetStatsOptions } from '../src/monitor/fleet-stats.js';
 import { buildFleetReport, type FleetReport } from '../src/monitor/report.js';
 import { KIND_NAMES, getKind, openQueue } from './index.js';
 import { declaredSchedules } from './schedules.js';
 
 export interface FleetReportSources {
-  pool: pg.Pool;
+  fetchLog: Pick<FetchLog, 'windowStats' | 'hasRunForJobs'>;
   /** Any command connection (producer or worker); shared, left open. */
   redis: Redis;
   config: Config;

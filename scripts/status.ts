@@ -6,6 +6,7 @@ import { loadConfigOrExit, type Config } from '../src/config.js';
 import { createPool } from '../src/db.js';
 import { errorMessage } from '../src/errors.js';
 import { fleetReport } from '../queues/fleet-report.js';
+import { FetchLog } from '../src/stores/fetch-log.js';
 import { renderStatus } from '../src/monitor/status-table.js';
 import { redactUrl, RedisUnavailableError } from '../src/redis.js';
 import { parseCommandLine, UsageError } from './cli/args.js';
@@ -45,7 +46,7 @@ class CannotCheck extends Error {}
 async function openDatabase(config: Config, log: pino.Logger): Promise<pg.Pool> {
   const pool = createPool(config.databaseUrl, log, { max: 2, applicationName: 'bill-fleet-status' });
   try {
-    await pool.query('SELECT 1 FROM fetch_logs LIMIT 1');
+    await new FetchLog(pool).assertReadable();
     return pool;
   } catch (err) {
     await pool.end().catch(() => undefined);
@@ -102,7 +103,10 @@ async function main(): Promise<ExitCode> {
     }
     if (pool.status === 'rejected') throw pool.reason;
     const producer: Producer = redis.value;
-    const report = await fleetReport({ pool: pool.value, redis: producer.redis, config, log }, { hoursBack });
+    const report = await fleetReport(
+      { fetchLog: new FetchLog(pool.value), redis: producer.redis, config, log },
+      { hoursBack },
+    );
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report, config.alerts));
     return report.alerts.length > 0 ? 1 : 0;
   } finally {

@@ -3,8 +3,8 @@
 // time, so they are true for the whole fleet no matter which replica did the work; upstream counters are
 // per-process (each worker exposes its own), job durations are observed by the board from BullMQ events.
 import type { Queue } from 'bullmq';
-import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FetchLog } from './stores/fetch-log.js';
 import type { ResponseEvent } from './upstream/http.js';
 
 /** The states BullMQ reports in getJobCounts, in the order operators read them. */
@@ -20,7 +20,7 @@ export const JOB_STATES = [
 
 export interface ScrapeSources {
   queues?: readonly Queue[];
-  pool?: pg.Pool;
+  fetchLog?: Pick<FetchLog, 'totals'>;
 }
 
 export class FleetMetrics {
@@ -126,8 +126,8 @@ export class FleetMetrics {
   }
 
   private async readSources(): Promise<void> {
-    const { queues, pool } = this.sources;
-    await Promise.all([queues && this.readQueues(queues), pool && this.readFetchLog(pool)]);
+    const { queues, fetchLog } = this.sources;
+    await Promise.all([queues && this.readQueues(queues), fetchLog && this.readFetchLog(fetchLog)]);
   }
 
   private async readQueues(queues: readonly Queue[]): Promise<void> {
@@ -154,18 +154,18 @@ export class FleetMetrics {
     }
   }
 
-  private async readFetchLog(pool: pg.Pool): Promise<void> {
+  private async readFetchLog(fetchLog: Pick<FetchLog, 'totals'>): Promise<void> {
     try {
-      const { rows } = await pool.query<FetchLogStatsRow>(FETCH_LOG_STATS_SQL);
+      const rows = await fetchLog.totals();
       this.runs.reset();
       this.bills.reset();
       this.lastSuccess.reset();
       for (const r of rows) {
-        this.runs.set({ job_kind: r.job_kind, status: r.status }, Number(r.runs));
+        this.runs.set({ job_kind: r.jobKind, status: r.status }, r.runs);
         for (const outcome of ['created', 'updated', 'unchanged', 'errors'] as const) {
-          this.bills.inc({ job_kind: r.job_kind, outcome }, Number(r[outcome]));
+          this.bills.inc({ job_kind: r.jobKind, outcome }, r[outcome]);
         }
-        if (r.last_success !== null) this.lastSuccess.set({ job_kind: r.job_kind }, Number(r.last_success));
+        if (r.lastSuccess !== null) this.lastSuccess.set({ job_kind: r.jobKind }, r.lastSuccess);
       }
       this.sourceUp.set({ source: 'postgres' }, 1);
     } catch {
@@ -184,24 +184,3 @@ export class FleetMetrics {
     return this.registry.metrics();
   }
 }
-
-interface FetchLogStatsRow {
-  job_kind: string;
-  status: string;
-  runs: string;
-  created: string;
-  updated: string;
-  unchanged: string;
-  errors: string;
-  last_success: string | null;
-}
-
-// One pass over fetch_logs (one row per run: a few thousand a year). The last success is per kind, so it is
-// computed over the kind's rows whatever the status of the row it is attached to.
-const FETCH_LOG_STATS_SQL = `
-  SELECT job_kind, status, count(*) AS runs,
-         coalesce(sum(created), 0) AS created, coalesce(sum(updated), 0) AS updated,
-         coalesce(sum(unchanged), 0) AS unchanged, coalesce(sum(error_count), 0) AS errors,
-         extract(epoch FROM max(max(created_at) FILTER (WHERE status = 'success')) OVER (PARTITION BY job_kind)) AS last_success
-    FROM fetch_logs
-   GROUP BY job_kind, status`;

@@ -69,6 +69,90 @@ export const migrations: Migration[] = [
       CREATE INDEX fetch_logs_success_scope_idx ON fetch_logs (job_kind, scope, created_at DESC) WHERE status = 'success';
     `,
   },
+  {
+    // Safe on a live database (workers of the previous release keep running during a deploy): new columns are
+    // nullable or have constant defaults (no table rewrite), existing rows are filled from their result summary,
+    // and a trigger fills the same columns on rows the previous release still inserts without them.
+    id: '002_runs_fenced_and_bill_changes',
+    sql: `
+      ALTER TABLE bills ALTER COLUMN title_en DROP NOT NULL;
+
+      ALTER TABLE fetch_logs
+        ADD COLUMN window_source  text,
+        ADD COLUMN introduced_gte date,
+        ADD COLUMN introduced_lt  date,
+        ADD COLUMN truncated      boolean,
+        ADD COLUMN job_key        text,
+        ADD COLUMN run_seq        integer;
+
+      CREATE FUNCTION fetch_logs_fill_run_columns() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.window_source IS NULL THEN
+          NEW.window_source  := coalesce(NEW.result_summary->'window'->>'source', 'none');
+          NEW.introduced_gte := (NEW.result_summary->'window'->>'introduced_gte')::date;
+          NEW.introduced_lt  := (NEW.result_summary->'window'->>'introduced_lt')::date;
+        END IF;
+        IF NEW.truncated IS NULL THEN
+          NEW.truncated := coalesce((NEW.result_summary->>'truncated')::boolean, false);
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER fetch_logs_fill_run_columns BEFORE INSERT ON fetch_logs
+        FOR EACH ROW EXECUTE FUNCTION fetch_logs_fill_run_columns();
+
+      UPDATE fetch_logs SET
+        window_source  = coalesce(result_summary->'window'->>'source', 'none'),
+        introduced_gte = (result_summary->'window'->>'introduced_gte')::date,
+        introduced_lt  = (result_summary->'window'->>'introduced_lt')::date,
+        truncated      = coalesce((result_summary->>'truncated')::boolean, false);
+
+      -- One row per run: a second insert for the same (job, run) is impossible, whoever attempts it.
+      CREATE UNIQUE INDEX fetch_logs_one_row_per_run ON fetch_logs (job_key, run_seq);
+      CREATE INDEX fetch_logs_job_id_idx ON fetch_logs (job_id);
+
+      -- Who may write for a run: the newest claim of its lease (one per fetch-bills fleet, one per backfilled
+      -- session). A write commits only if its epoch is still the lease's epoch (src/stores/run-leases.ts).
+      CREATE TABLE run_leases (
+        lease_key  text PRIMARY KEY,
+        epoch      bigint NOT NULL,
+        job_key    text NOT NULL,
+        run_seq    integer NOT NULL,
+        owner      text NOT NULL,
+        claimed_at timestamptz NOT NULL DEFAULT now(),
+        written_at timestamptz
+      );
+
+      -- Where a run stands after its last committed page: written in the page's own transaction.
+      CREATE TABLE run_checkpoints (
+        job_key    text NOT NULL,
+        run_seq    integer NOT NULL,
+        job_kind   text NOT NULL,
+        job_id     text,
+        state      jsonb NOT NULL,
+        seen       text[] NOT NULL DEFAULT '{}',
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (job_key, run_seq)
+      );
+
+      -- The bill change feed: append-only, id is the cursor.
+      CREATE TABLE bill_changes (
+        id         bigserial PRIMARY KEY,
+        session    text NOT NULL,
+        number     text NOT NULL,
+        kind       text NOT NULL CHECK (kind IN ('created', 'updated')),
+        changes    jsonb NOT NULL,
+        job_kind   text NOT NULL,
+        job_id     text,
+        job_key    text NOT NULL,
+        run_seq    integer NOT NULL,
+        changed_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- A page written twice by one run (a resumed or retried job) adds no second change.
+      CREATE UNIQUE INDEX bill_changes_once_per_run ON bill_changes (job_key, run_seq, session, number);
+      CREATE INDEX bill_changes_session_id_idx ON bill_changes (session, id);
+      CREATE INDEX bill_changes_bill_idx ON bill_changes (session, number, id);
+    `,
+  },
 ];
 
 const LOCK_KEY = 0x62696c6c; // 'bill': any constant shared by every migrating process

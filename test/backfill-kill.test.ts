@@ -9,6 +9,7 @@ import { openQueue } from '../queues/index.js';
 import { FetchLog } from '../src/stores/fetch-log.js';
 import { submission, submit } from '../queues/submit.js';
 import { FixtureServer, syntheticSession, type RecordedRequest } from './helpers/fixture-server.js';
+import { checkpointOf } from './helpers/runs.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
 import { spawnWorker, type ChildHandle } from './helpers/worker-process.js';
 
@@ -72,12 +73,9 @@ describe('backfill-session survives kill -9 of its worker', () => {
     const exit = await first.kill('SIGKILL');
     assert.equal(exit.signal, 'SIGKILL');
 
-    const checkpoint = (
-      (await queue.getJob(jobId))?.data as {
-        _checkpoint?: { nextUrl: string; pages: number; counters: { created: number } };
-      }
-    )._checkpoint;
-    assert.ok(checkpoint, 'the job carries a checkpoint');
+    const checkpoint = await checkpointOf(t.pool, (await queue.getJob(jobId))!);
+    assert.ok(checkpoint, 'the run has a checkpoint in PostgreSQL');
+    assert.ok(checkpoint.nextUrl !== null);
     assert.equal(checkpoint.pages, KILL_DURING_PAGE - 1);
     assert.equal(checkpoint.counters.created, (KILL_DURING_PAGE - 1) * PAGE);
     assert.match(checkpoint.nextUrl, new RegExp(`offset=${(KILL_DURING_PAGE - 1) * PAGE}$`));

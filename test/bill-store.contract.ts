@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { makeBill, type Bill, type BillEnrichment } from '../src/bills/bill.js';
-import { DuplicateBillKeyError, type BillStore, type StoredBill } from '../src/stores/bill-store.js';
+import { DuplicateBillKeyError, type BillStore, type StoredBill, type UpsertResult } from '../src/stores/bill-store.js';
 
 export interface ContractHarness {
   store: BillStore;
@@ -56,6 +56,12 @@ function page(count: number, session = '44-1', enriched = true): Bill[] {
 }
 
 /** What getBill must give back for `bill`: the bill itself plus timestamps. */
+/** The three counts of an upsert, without its change list (asserted separately). */
+function counts(r: UpsertResult): Omit<UpsertResult, 'changes'> {
+  const { changes: _changes, ...rest } = r;
+  return rest;
+}
+
 function withoutTimestamps(stored: StoredBill | null): Bill | null {
   if (!stored) return null;
   const { firstSeenAt: _f, updatedAt: _u, ...bill } = stored;
@@ -99,7 +105,7 @@ export function billStoreContract(
     });
 
     test('an empty page writes nothing', async () => {
-      assert.deepEqual(await store.upsertBills([]), { created: 0, updated: 0, unchanged: 0 });
+      assert.deepEqual(counts(await store.upsertBills([])), { created: 0, updated: 0, unchanged: 0 });
     });
 
     test('new bills are created and read back exactly, with both timestamps set to the same moment', async () => {
@@ -109,7 +115,7 @@ export function billStoreContract(
         makeBill(source('C-12', { legisinfoId: null, titleFr: null, introduced: null, url: null }), null),
         makeBill(source('S-5'), enrichment('At committee', { shortTitleEn: null, sponsorEn: null })),
       ];
-      assert.deepEqual(await store.upsertBills(bills), { created: 3, updated: 0, unchanged: 0 });
+      assert.deepEqual(counts(await store.upsertBills(bills)), { created: 3, updated: 0, unchanged: 0 });
       for (const bill of bills) {
         const got = await stored(store, bill);
         assert.deepEqual(withoutTimestamps(got), bill);
@@ -127,7 +133,7 @@ export function billStoreContract(
       await store.upsertBills(bills);
       const first = await stored(store, bills[0]!);
       await clockPast(first.updatedAt);
-      assert.deepEqual(await store.upsertBills(bills), { created: 0, updated: 0, unchanged: 3 });
+      assert.deepEqual(counts(await store.upsertBills(bills)), { created: 0, updated: 0, unchanged: 3 });
       const again = await stored(store, bills[0]!);
       assert.equal(again.updatedAt.getTime(), first.updatedAt.getTime());
       assert.equal(again.firstSeenAt.getTime(), first.firstSeenAt.getTime());
@@ -145,7 +151,11 @@ export function billStoreContract(
         enrichment('At second reading'),
       );
       const restatused = makeBill(source('C-12'), enrichment('At third reading'));
-      assert.deepEqual(await store.upsertBills([retitled, restatused]), { created: 0, updated: 2, unchanged: 0 });
+      assert.deepEqual(counts(await store.upsertBills([retitled, restatused])), {
+        created: 0,
+        updated: 2,
+        unchanged: 0,
+      });
 
       const after = await stored(store, retitled);
       assert.deepEqual(withoutTimestamps(after), retitled);
@@ -159,7 +169,68 @@ export function billStoreContract(
       await store.upsertBills([a!, b!]);
       const changedB = makeBill(source('C-2', { titleEn: 'Renamed' }), null);
       const newC = makeBill(source('C-3'), null);
-      assert.deepEqual(await store.upsertBills([a!, changedB, newC]), { created: 1, updated: 1, unchanged: 1 });
+      assert.deepEqual(counts(await store.upsertBills([a!, changedB, newC])), { created: 1, updated: 1, unchanged: 1 });
+    });
+
+    test('the change feed entries: created with every value from null, updated with from/to per changed field, none when unchanged', async () => {
+      const bill = makeBill(source('C-11'), enrichment('At second reading'));
+      const created = await store.upsertBills([bill]);
+      assert.equal(created.changes.length, 1);
+      const [c] = created.changes;
+      assert.equal(c!.kind, 'created');
+      assert.deepEqual([c!.session, c!.number], ['44-1', 'C-11']);
+      assert.deepEqual(c!.changes.status_en, { from: null, to: 'At second reading' });
+      assert.deepEqual(c!.changes.title_en, { from: null, to: bill.titleEn });
+      assert.deepEqual(c!.changes.legisinfo_id, { from: null, to: bill.legisinfoId });
+      assert.equal(c!.changes.royal_assent, undefined, 'a field with no value is not listed for a new bill');
+
+      assert.deepEqual((await store.upsertBills([bill])).changes, [], 'unchanged: no entry');
+
+      const moved = makeBill(
+        source('C-11', { titleEn: 'A corrected title' }),
+        enrichment('Royal assent received', { royalAssent: '2023-04-27' }),
+      );
+      const updated = await store.upsertBills([moved]);
+      assert.deepEqual(updated.changes, [
+        {
+          session: '44-1',
+          number: 'C-11',
+          kind: 'updated',
+          changes: {
+            title_en: { from: bill.titleEn, to: 'A corrected title' },
+            status_en: { from: 'At second reading', to: 'Royal assent received' },
+            status_fr: { from: 'At second reading (fr)', to: 'Royal assent received (fr)' },
+            royal_assent: { from: null, to: '2023-04-27' },
+          },
+        },
+      ]);
+
+      // Un-enriched (LEGISinfo down): only OpenParliament fields can change; the stored status is kept, not "changed".
+      const bare = makeBill(source('C-11', { titleEn: 'Retitled again' }), null);
+      assert.deepEqual((await store.upsertBills([bare])).changes, [
+        {
+          session: '44-1',
+          number: 'C-11',
+          kind: 'updated',
+          changes: { title_en: { from: 'A corrected title', to: 'Retitled again' } },
+        },
+      ]);
+    });
+
+    test('blank names are stored as NULL and read back as NULL, and a name that appears later is a change', async () => {
+      const frenchOnly = makeBill(source('C-300', { titleEn: null, titleFr: 'Loi concernant…' }), null);
+      const nameless = makeBill(source('C-301', { titleEn: null, titleFr: null, introduced: null }), null);
+      assert.deepEqual(counts(await store.upsertBills([frenchOnly, nameless])), {
+        created: 2,
+        updated: 0,
+        unchanged: 0,
+      });
+      assert.equal((await stored(store, frenchOnly)).titleEn, null);
+      assert.equal((await stored(store, nameless)).titleFr, null);
+      const named = makeBill(source('C-301', { titleEn: 'An Act to name it', titleFr: null, introduced: null }), null);
+      assert.deepEqual((await store.upsertBills([named])).changes[0]?.changes, {
+        title_en: { from: null, to: 'An Act to name it' },
+      });
     });
 
     test('an un-enriched bill keeps the stored enrichment and is compared on its OpenParliament fields only', async () => {
@@ -170,14 +241,18 @@ export function billStoreContract(
 
       // LEGISinfo down, same OpenParliament data: nothing to write.
       const sameSourceNoEnrichment = makeBill(source('C-11'), null);
-      assert.deepEqual(await store.upsertBills([sameSourceNoEnrichment]), { created: 0, updated: 0, unchanged: 1 });
+      assert.deepEqual(counts(await store.upsertBills([sameSourceNoEnrichment])), {
+        created: 0,
+        updated: 0,
+        unchanged: 1,
+      });
       const kept = await stored(store, enriched);
       assert.deepEqual(withoutTimestamps(kept), enriched, 'enrichment, enriched and content hash are all kept');
       assert.equal(kept.updatedAt.getTime(), first.updatedAt.getTime());
 
       // LEGISinfo down and the title changed: the OpenParliament fields move, the enrichment stays.
       const retitled = makeBill(source('C-11', { titleEn: 'Online Streaming Act' }), null);
-      assert.deepEqual(await store.upsertBills([retitled]), { created: 0, updated: 1, unchanged: 0 });
+      assert.deepEqual(counts(await store.upsertBills([retitled])), { created: 0, updated: 1, unchanged: 0 });
       const moved = await stored(store, retitled);
       assert.equal(moved.titleEn, 'Online Streaming Act');
       assert.equal(moved.sourceHash, retitled.sourceHash);
@@ -192,20 +267,20 @@ export function billStoreContract(
         source('C-11', { titleEn: 'Online Streaming Act' }),
         enrichment('Royal assent received', { royalAssent: '2023-04-27' }),
       );
-      assert.deepEqual(await store.upsertBills([reEnriched]), { created: 0, updated: 1, unchanged: 0 });
+      assert.deepEqual(counts(await store.upsertBills([reEnriched])), { created: 0, updated: 1, unchanged: 0 });
       assert.deepEqual(withoutTimestamps(await stored(store, reEnriched)), reEnriched);
     });
 
     test('a bill first stored un-enriched takes its enrichment later, and keeps it', async () => {
       const bare = makeBill(source('C-21'), null);
-      assert.deepEqual(await store.upsertBills([bare]), { created: 1, updated: 0, unchanged: 0 });
+      assert.deepEqual(counts(await store.upsertBills([bare])), { created: 1, updated: 0, unchanged: 0 });
       assert.equal((await stored(store, bare)).enriched, false);
 
       const enriched = makeBill(source('C-21'), enrichment('At report stage'));
-      assert.deepEqual(await store.upsertBills([enriched]), { created: 0, updated: 1, unchanged: 0 });
+      assert.deepEqual(counts(await store.upsertBills([enriched])), { created: 0, updated: 1, unchanged: 0 });
       assert.deepEqual(withoutTimestamps(await stored(store, enriched)), enriched);
 
-      assert.deepEqual(await store.upsertBills([bare]), { created: 0, updated: 0, unchanged: 1 });
+      assert.deepEqual(counts(await store.upsertBills([bare])), { created: 0, updated: 0, unchanged: 1 });
       const after = await stored(store, bare);
       assert.equal(after.enriched, true);
       assert.equal(after.statusEn, 'At report stage');
@@ -227,7 +302,7 @@ export function billStoreContract(
         }),
       );
       assert.equal(emptyEnrichment.contentHash, bare.contentHash);
-      assert.deepEqual(await store.upsertBills([emptyEnrichment]), { created: 0, updated: 0, unchanged: 1 });
+      assert.deepEqual(counts(await store.upsertBills([emptyEnrichment])), { created: 0, updated: 0, unchanged: 1 });
       assert.equal((await stored(store, bare)).enriched, false);
     });
 
@@ -268,7 +343,7 @@ export function billStoreContract(
         assert.deepEqual(Buffer.from(got[field] ?? '', 'utf8'), Buffer.from(want, 'utf8'), `${field} is byte-exact`);
       }
       assert.deepEqual(
-        await store.upsertBills([bill]),
+        counts(await store.upsertBills([bill])),
         { created: 0, updated: 0, unchanged: 1 },
         'and hashes the same next time',
       );
@@ -294,6 +369,7 @@ export function billStoreContract(
         const [c, d] = await Promise.all([store.upsertBills(changed), other.upsertBills(changed)]);
         assert.equal(c.updated + d.updated, 300, `${session}: each change is written once (${JSON.stringify([c, d])})`);
         assert.equal(c.created + d.created, 0);
+        assert.equal(c.changes.length + d.changes.length, 300, 'each change reported once, by the writer that made it');
         assert.equal(await other.countBySession(session), 300);
         assert.equal((await other.getBill(session, 'C-150'))?.titleEn, 'An Act respecting C-150 (amended)');
       }
@@ -301,15 +377,19 @@ export function billStoreContract(
 
     test('a 1,000-bill page goes in one call, and comes back unchanged, then partly updated', async () => {
       const bills = page(1000);
-      assert.deepEqual(await store.upsertBills(bills), { created: 1000, updated: 0, unchanged: 0 });
+      assert.deepEqual(counts(await store.upsertBills(bills)), { created: 1000, updated: 0, unchanged: 0 });
       assert.equal(await store.countBySession('44-1'), 1000);
-      assert.deepEqual(await store.upsertBills(bills), { created: 0, updated: 0, unchanged: 1000 });
+      assert.deepEqual(counts(await store.upsertBills(bills)), { created: 0, updated: 0, unchanged: 1000 });
       const everyTenthChanged = bills.map((bill, i) =>
         i % 10 === 0
           ? makeBill(source(bill.number, { titleEn: `${bill.titleEn}, as amended` }), enrichment('At second reading'))
           : bill,
       );
-      assert.deepEqual(await store.upsertBills(everyTenthChanged), { created: 0, updated: 100, unchanged: 900 });
+      assert.deepEqual(counts(await store.upsertBills(everyTenthChanged)), {
+        created: 0,
+        updated: 100,
+        unchanged: 900,
+      });
       assert.equal((await stored(store, bills[990]!)).titleEn, 'An Act respecting C-991, as amended');
     });
 

@@ -11,6 +11,7 @@ import { openQueue, type JobKind } from '../queues/index.js';
 import { FetchLog } from '../src/stores/fetch-log.js';
 import { submission, submit } from '../queues/submit.js';
 import { FixtureServer, syntheticSession, type RecordedRequest } from './helpers/fixture-server.js';
+import { checkpointOf } from './helpers/runs.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
 import { spawnWorker, type ChildHandle, type ChildExit, type LogLine } from './helpers/worker-process.js';
 
@@ -133,10 +134,8 @@ describe('SIGTERM mid-backfill with a 3 s budget (RAILWAY_DEPLOYMENT_DRAINING_SE
     assert.ok(state === 'delayed' || state === 'waiting', `the job is back in the queue (state ${state})`);
     assert.equal(job.attemptsMade, 0, 'cancellation spent no attempt');
     assert.ok(!job.failedReason, `the job did not fail (${job.failedReason})`);
-    const checkpoint = (
-      job.data as { _checkpoint?: { nextUrl: string | null; pages: number; counters: { created: number } } }
-    )._checkpoint;
-    assert.ok(checkpoint, 'the job carries a checkpoint');
+    const checkpoint = await checkpointOf(w.t.pool, job);
+    assert.ok(checkpoint, 'the run has a checkpoint in PostgreSQL');
     assert.ok(
       checkpoint.pages >= SIGNAL_DURING_PAGE - 1 && checkpoint.pages < BILLS / PAGE,
       `checkpoint after page ${checkpoint.pages}`,

@@ -209,15 +209,16 @@ describe('fetch-bills', () => {
     assert.equal(upstream.requestsTo('bills').at(-1)!.query.get('introduced__gte'), '2024-05-02');
   });
 
-  test('rows before 2015 are filtered, identical repeats are skipped, a malformed row makes the run partial', async () => {
+  test('rows before 2015 are filtered, identical repeats are skipped, a row without a number makes the run partial', async () => {
     upstream.honourDateFilters = false; // the client must hold the floor even when the server does not filter
     const bills = fixtureBills();
     upstream.bills = [
       ...bills,
       { ...bills[0]! }, // identical repeat of C-11
       { ...bills[1]!, number: 'C-5', introduced: '2013-03-01', legisinfo_id: null },
-      { ...bills[2]!, number: 'C-77', introduced: 'not-a-date' },
+      { ...bills[2]!, number: 'C-77', introduced: 'not-a-date' }, // stored, with introduced NULL
       { ...bills[3]!, number: 'C-78', introduced: null, legisinfo_id: null },
+      { ...bills[4]!, number: '' }, // no usable number: the one malformed row
     ];
     const { result } = await fleet.run('fetch-bills', {
       limit: 100,
@@ -227,13 +228,15 @@ describe('fetch-bills', () => {
     });
     const s = result as Record<string, unknown>;
     assert.equal(s.status, 'partial');
-    assert.equal(s.raw_bills_fetched, 16);
+    assert.equal(s.raw_bills_fetched, 17);
     assert.equal(s.duplicates_skipped, 1);
     assert.equal(s.filtered_pre_2015, 1);
     assert.equal(s.error_count, 1);
-    assert.match(JSON.stringify(s.errors), /44-1\/C-77.*introduced/);
-    assert.equal(s.bills_fetched, 13, '12 fixtures + C-78 with no introduced date');
-    assert.equal(await new PostgresBillStore(t.pool).countBySession('44-1'), 13);
+    assert.match(JSON.stringify(s.errors), /"where":"44-1\/".*number must look like/);
+    assert.equal(s.bills_fetched, 14, '12 fixtures + C-77 (unreadable date) + C-78 (no introduced date)');
+    const store = new PostgresBillStore(t.pool);
+    assert.equal(await store.countBySession('44-1'), 14);
+    assert.equal((await store.getBill('44-1', 'C-77'))?.introduced, null);
     const rows = await fetchLogRows();
     assert.equal(rows[0]!.status, 'partial');
     assert.equal(rows[0]!.errors.length, 1);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { migrations } from '../src/migrations.js';
+import { migrate, migrations } from '../src/migrations.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
 
 let t: TestEnv;
@@ -52,7 +52,45 @@ describe('migrations', () => {
     const tables = await t.pool.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
     assert.deepEqual(
       tables.rows.map((r) => r.tablename),
-      ['bills', 'fetch_logs', 'schema_migrations'],
+      ['bill_changes', 'bills', 'fetch_logs', 'run_checkpoints', 'run_leases', 'schema_migrations'],
     );
+  });
+
+  test('002 on a live database: existing runs get their columns, and rows the previous release still writes do too', async () => {
+    const live = await createTestEnv('migrate_live', {}, { migrate: false });
+    try {
+      // The database as the previous release left it: migration 001 only, with runs in the fetch log.
+      await live.pool.query(
+        `CREATE TABLE schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      await live.pool.query(migrations[0]!.sql);
+      await live.pool.query(`INSERT INTO schema_migrations (id) VALUES ($1)`, [migrations[0]!.id]);
+      const oldRow = (source: string, truncated: boolean) =>
+        live.pool.query(
+          `INSERT INTO fetch_logs (job_kind, scope, status, started_at, finished_at, duration_ms, result_summary)
+           VALUES ('fetch-bills', 'all', 'success', now(), now(), 1, $1)`,
+          [JSON.stringify({ truncated, window: { source, introduced_gte: '2024-01-01', introduced_lt: null } })],
+        );
+      await oldRow('watermark', true);
+      await oldRow('payload', false);
+
+      await migrate(live.pool, live.log);
+      // A worker of the previous release, still running during the deploy, inserts a row the old way.
+      await oldRow('default', true);
+
+      const { rows } = await live.pool.query<{ window_source: string; truncated: boolean; introduced_gte: string }>(
+        'SELECT window_source, truncated, introduced_gte::text FROM fetch_logs ORDER BY id',
+      );
+      assert.deepEqual(
+        rows.map((r) => [r.window_source, r.truncated, r.introduced_gte]),
+        [
+          ['watermark', true, '2024-01-01'],
+          ['payload', false, '2024-01-01'],
+          ['default', true, '2024-01-01'],
+        ],
+      );
+    } finally {
+      await live.cleanup();
+    }
   });
 });

@@ -14,6 +14,7 @@ import { evaluateAlerts } from '../src/monitor/alerts.js';
 import { fleetReport } from '../queues/fleet-report.js';
 import { gatherQueueStats } from '../src/monitor/queue-stats.js';
 import { checkSchedule, previousTick } from '../src/monitor/schedule-health.js';
+import { FetchLog } from '../src/stores/fetch-log.js';
 import type { MonitorResult } from '../workers/monitor.js';
 import { alertedKey } from '../workers/dead-letter.js';
 import { createTestEnv, keysWithoutTtl, type TestEnv } from './helpers/env.js';
@@ -112,7 +113,10 @@ describe('monitor', () => {
 
   test('counts success / partial / error rows of the window, with the success rate and the latest introduced date', async () => {
     await seedMixedDay();
-    const stats = await fleetReport({ pool: t.pool, redis: t.redis, config: t.config() }, { hoursBack: 24 });
+    const stats = await fleetReport(
+      { fetchLog: new FetchLog(t.pool), redis: t.redis, config: t.config() },
+      { hoursBack: 24 },
+    );
     assert.equal(stats.total_operations, 4);
     assert.equal(stats.successful, 2);
     assert.equal(stats.partial, 1);
@@ -129,7 +133,10 @@ describe('monitor', () => {
       'fetch-bills': { total: 3, successful: 2, partial: 0, failed: 1 },
     });
 
-    const wider = await fleetReport({ pool: t.pool, redis: t.redis, config: t.config() }, { hoursBack: 48 });
+    const wider = await fleetReport(
+      { fetchLog: new FetchLog(t.pool), redis: t.redis, config: t.config() },
+      { hoursBack: 48 },
+    );
     assert.equal(wider.total_operations, 5);
     assert.equal(wider.failed, 2);
     assert.equal(wider.latest_introduced_at, '2025-01-01');
@@ -282,7 +289,7 @@ describe('monitor', () => {
     try {
       const next = (await queue.getJobScheduler('fetch-bills-hourly'))!.next!;
       const check = (now: number) =>
-        checkSchedule(queue, hourly, { graceMs: 60_000, now: new Date(now), pool: t.pool });
+        checkSchedule(queue, hourly, { graceMs: 60_000, now: new Date(now), fetchLog: new FetchLog(t.pool) });
 
       assert.equal(
         (await check(next + 30_000)).state,
@@ -298,7 +305,7 @@ describe('monitor', () => {
       assert.equal(missed.state, 'missed');
       assert.equal(missed.last_due_at, new Date(next + 2 * HOUR).toISOString());
       const stats = await fleetReport(
-        { pool: t.pool, redis: t.redis, config },
+        { fetchLog: new FetchLog(t.pool), redis: t.redis, config },
         { hoursBack: 24, now: new Date(missedAt) },
       );
       const alert = evaluateAlerts(stats, config.alerts).find((a) => a.code === 'scheduled_run');

@@ -49,7 +49,7 @@ describe('upstream HTTP', () => {
     server.script('bills', { status: 503, body: 'busy' });
     const op = new OpenParliamentClient(http(), server.openParliamentBaseUrl);
     const page = await op.fetchPage(op.firstPageUrl({ session: '44-1', pageSize: 50 }));
-    assert.equal(page.objects.length, 12);
+    assert.equal(page.items.length, 12);
     assert.equal(server.requestsTo('bills').length, 2);
   });
 
@@ -110,7 +110,7 @@ describe('upstream HTTP', () => {
     const pages = [];
     for await (const page of op.pages(op.firstPageUrl({ session: '44-1', pageSize: 100 }))) pages.push(page);
     assert.deepEqual(
-      pages.map((p) => p.objects.length),
+      pages.map((p) => p.items.length),
       [5, 5, 2],
     );
     assert.equal(server.requestsTo('bills')[1]!.url, '/op/bills/?session=44-1&format=json&limit=5&offset=5');

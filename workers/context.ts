@@ -1,12 +1,14 @@
-// What a processor gets besides its parsed payload: a logger bound to the job, the abort signal, the shared
-// resources, and ways to report progress and checkpoint.
-import type { WorkerResources } from '../src/resources.js';
+// What a processor gets besides its parsed payload: a logger bound to the job, the abort signal, the job's identity
+// and ways to report. Nothing else: each processor module takes the services it needs when the registry builds it
+// (workers/registry.ts), so what a kind can touch is visible in its own signature.
 import type { Logger } from '../src/logger.js';
 
 export interface JobInfo {
   id: string;
   name: string;
   queue: string;
+  /** `${queue}/${id}/${created at}`: one job across its attempts; a job replaced under the same id gets another. */
+  key: string;
   /** 1-based number of this attempt. */
   attempt: number;
   maxAttempts: number;
@@ -14,16 +16,11 @@ export interface JobInfo {
 
 export interface JobContext {
   log: Logger;
-  /** Aborts when the worker cancels the job (shutdown deadline, or an operator's cancel). */
+  /** Aborts when the worker cancels the job (shutdown deadline, a lost lock, an operator's cancel). */
   signal: AbortSignal;
-  deps: WorkerResources;
   job: JobInfo;
   /** Progress that Bull Board shows. */
   progress(value: Record<string, unknown>): Promise<void>;
-  /** Persists resumable state in the job itself; a retry (on any replica) reads it back with `checkpoint`. */
-  saveCheckpoint(state: Record<string, unknown>): Promise<void>;
-  /** The state saved by an earlier attempt, if any. */
-  checkpoint: Record<string, unknown> | undefined;
   /** A line in the job's log (shown in Bull Board). */
   note(line: string): Promise<void>;
   /** False when `err` ends the job for good: its last attempt, or an error that retrying cannot fix. */

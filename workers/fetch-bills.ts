@@ -1,100 +1,59 @@
-// fetch-bills processor: pick the window (payload, else the watermark), page through OpenParliament up to `limit`
-// bills, enrich from LEGISinfo, upsert page by page, and write one fetch log row.
+// fetch-bills: an incremental fetch. Its window is the payload's, else the watermark (the newest introduced date of
+// the last complete run), else the default look-back; then the shared ingest run (src/ingest/ingest.ts) reads up to
+// `limit` bills, enriches, upserts and records. One run at a time across the fleet: BullMQ's global concurrency
+// schedules it, and the 'fetch-bills' lease fences off any zombie of an earlier run.
 import { fetchBillsScope, type FetchBillsPayload } from '../queues/fetch-bills.js';
-import { BillIngest, FLOOR_DATE } from '../src/bills/ingest.js';
-import { emptyCounters, type RunSummary } from '../src/bills/run-summary.js';
-import type { FetchLog } from '../src/stores/fetch-log.js';
-import type { JobContext } from './context.js';
-import { legisInfoLookup, recordRun, summarize, withErrorRecord, type RunFrame } from './ingest-run.js';
+import { runIngest, type IngestServices } from '../src/ingest/ingest.js';
+import { FLOOR_DATE } from '../src/ingest/pipeline.js';
+import type { RunSummary, RunWindow } from '../src/ingest/run-summary.js';
+import type { Processor } from './context.js';
+import { ingestJob, reportPages } from './ingest-job.js';
 
 /** Without a watermark, an incremental run looks back this far (never before FLOOR_DATE). */
 export const DEFAULT_LOOKBACK_DAYS = 3650;
 
-export async function resolveWindow(
-  payload: FetchBillsPayload,
-  scope: string,
-  fetchLog: FetchLog,
+/** The one lease every fetch-bills run shares: at most one writes at a time, fleet-wide. */
+export const FETCH_BILLS_LEASE = 'fetch-bills';
+
+/** The window of a new run: the payload's, else from the watermark (null: none yet), else the default look-back. */
+export function resolveWindow(
+  payload: Pick<FetchBillsPayload, 'introducedAfter' | 'introducedBefore'>,
+  watermark: string | null,
   now = new Date(),
-): Promise<NonNullable<RunSummary['window']>> {
+): RunWindow {
   const lt = payload.introducedBefore ?? null;
   const atLeastFloor = (d: string) => (d < FLOOR_DATE ? FLOOR_DATE : d);
   if (payload.introducedAfter)
     return { introduced_gte: atLeastFloor(payload.introducedAfter), introduced_lt: lt, source: 'payload' };
-  const watermark = await fetchLog.lastWatermark(scope);
   if (watermark) return { introduced_gte: atLeastFloor(watermark), introduced_lt: lt, source: 'watermark' };
   const lookback = new Date(now.getTime() - DEFAULT_LOOKBACK_DAYS * 86_400_000).toISOString().slice(0, 10);
   return { introduced_gte: atLeastFloor(lookback), introduced_lt: lt, source: 'default' };
 }
 
-export async function processFetchBills(payload: FetchBillsPayload, ctx: JobContext): Promise<RunSummary> {
-  const { deps, signal } = ctx;
-  const scope = fetchBillsScope(payload);
-  const frame: RunFrame = {
-    jobKind: 'fetch-bills',
-    scope,
-    startedAt: new Date(),
-    pages: 0,
-    truncated: false,
-    enrichmentFailed: false,
+export function fetchBillsProcessor(services: IngestServices): Processor<FetchBillsPayload, RunSummary> {
+  return (payload, ctx) => {
+    const scope = fetchBillsScope(payload);
+    return runIngest(
+      {
+        kind: 'fetch-bills',
+        scope,
+        leaseKey: FETCH_BILLS_LEASE,
+        parameters: { ...payload, scope },
+        async plan() {
+          const watermark = payload.introducedAfter ? null : await services.fetchLog.lastWatermark(scope);
+          const window = resolveWindow(payload, watermark);
+          const firstUrl = services.openParliament.firstPageUrl({
+            session: scope === 'all' ? undefined : scope,
+            introducedGte: window.introduced_gte ?? undefined,
+            introducedLt: window.introduced_lt ?? undefined,
+            pageSize: payload.limit,
+          });
+          return { jobKind: 'fetch-bills', scope, limit: payload.limit, window, firstUrl };
+        },
+        ...reportPages(ctx),
+      },
+      ingestJob(ctx),
+      services,
+    );
   };
-  let ingest: BillIngest | undefined;
-  const parameters = { ...payload, scope };
-
-  return withErrorRecord(
-    ctx,
-    parameters,
-    // A failure before the ingest exists (e.g. reading the watermark) is recorded with empty counters.
-    () => ({ frame, counters: ingest?.counters ?? emptyCounters() }),
-    async () => {
-      frame.window = await resolveWindow(payload, scope, deps.fetchLog);
-      ingest = new BillIngest(deps.billStore, legisInfoLookup(ctx), {
-        introducedGte: frame.window.introduced_gte ?? undefined,
-        introducedLt: frame.window.introduced_lt ?? undefined,
-      });
-      const firstUrl = deps.openParliament.firstPageUrl({
-        session: scope === 'all' ? undefined : scope,
-        introducedGte: frame.window.introduced_gte ?? undefined,
-        introducedLt: frame.window.introduced_lt ?? undefined,
-        pageSize: payload.limit,
-      });
-
-      for await (const page of deps.openParliament.pages(firstUrl, signal)) {
-        frame.pages += 1;
-        const room = payload.limit - ingest.counters.raw_bills_fetched;
-        const objects = page.objects.slice(0, room);
-        const delta = await ingest.ingestPage(objects, page.url);
-        frame.enrichmentFailed = ingest.enrichmentFailed;
-        await ctx.progress({
-          page: frame.pages,
-          bills: ingest.counters.bills_fetched,
-          created: ingest.counters.created,
-          updated: ingest.counters.updated,
-          unchanged: ingest.counters.unchanged,
-        });
-        ctx.log.debug(
-          {
-            page: frame.pages,
-            url: page.url,
-            objects: page.objects.length,
-            created: delta.created,
-            updated: delta.updated,
-          },
-          'page ingested',
-        );
-        if (ingest.counters.raw_bills_fetched >= payload.limit) {
-          frame.truncated = objects.length < page.objects.length || page.nextUrl !== null;
-          break;
-        }
-      }
-      if (frame.truncated) {
-        ctx.log.warn(
-          { limit: payload.limit, scope },
-          'the run reached its limit before the end of the listing: the watermark does not advance; backfill the current session (npm run backfill) or raise the limit',
-        );
-      }
-      const summary = summarize(frame, ingest.counters);
-      await recordRun(ctx, parameters, summary);
-      return summary;
-    },
-  );
 }

@@ -11,21 +11,31 @@ import {
 import type { Config } from '../src/config.js';
 import type { WorkerResources } from '../src/resources.js';
 import type { Processor } from './context.js';
-import { processBackfillSession } from './backfill-session.js';
-import { processFetchBills } from './fetch-bills.js';
-import { processMonitor } from './monitor.js';
+import { backfillSessionProcessor } from './backfill-session.js';
+import { fetchBillsProcessor } from './fetch-bills.js';
+import { monitorProcessor } from './monitor.js';
 import { bullProcessor, type BullProcessor } from './run-job.js';
 
-type Processors = { [K in KindName]: Processor<Payload<K>, unknown> };
+export type Processors = { [K in KindName]: Processor<Payload<K>, unknown> };
 
-export const processors: Processors = {
-  'fetch-bills': processFetchBills,
-  'backfill-session': processBackfillSession,
-  monitor: processMonitor,
-};
+/**
+ * Every kind's processor, built from the worker's resources. Each factory's parameter type names the services that
+ * kind may use (a narrow slice of WorkerResources), so a processor never reaches for more than it declares.
+ */
+export function buildProcessors(resources: WorkerResources): Processors {
+  return {
+    'fetch-bills': fetchBillsProcessor(resources),
+    'backfill-session': backfillSessionProcessor(resources),
+    monitor: monitorProcessor(resources),
+  };
+}
 
 /** The BullMQ processor for kind `name`: payload parsing, logging, the result cache, then the kind's processor. */
-export function bullProcessorFor<K extends KindName>(name: K, resources: WorkerResources): BullProcessor {
+export function bullProcessorFor<K extends KindName>(
+  name: K,
+  processors: Processors,
+  resources: Pick<WorkerResources, 'log' | 'cache'>,
+): BullProcessor {
   const kind = {
     name,
     cacheResults: jobKinds[name].cacheResults,

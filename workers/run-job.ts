@@ -10,10 +10,12 @@ import {
   errorMessage,
 } from '../src/errors.js';
 import type { WorkerResources } from '../src/resources.js';
+import { DuplicateBillKeyError } from '../src/stores/bill-store.js';
+import { FencedOffError } from '../src/stores/run-leases.js';
 import type { JobContext, Processor } from './context.js';
 
-/** Where a checkpoint lives inside the job's data; stripped before the payload is parsed. */
-export const CHECKPOINT_KEY = '_checkpoint';
+/** Where the previous release kept a checkpoint inside the job's data; stripped (and ignored) before parsing. */
+export const LEGACY_CHECKPOINT_KEY = '_checkpoint';
 
 /** Errors that mean the job itself is wrong or upstream refused it: retrying in a minute would fail the same way. */
 export function isPermanent(err: unknown): boolean {
@@ -21,7 +23,9 @@ export function isPermanent(err: unknown): boolean {
     err instanceof UnrecoverableError ||
     err instanceof UpstreamPermanentError ||
     err instanceof UpstreamShapeError ||
-    err instanceof PaginationLoopError
+    err instanceof PaginationLoopError ||
+    // A page with a repeated key is a bug in the caller (the ingest dedupes first): the same page fails again.
+    err instanceof DuplicateBillKeyError
   );
 }
 
@@ -38,13 +42,16 @@ export interface RunnableKind<P> {
 export function bullProcessor<P>(
   kind: RunnableKind<P>,
   processor: Processor<P, unknown>,
-  deps: WorkerResources,
+  deps: Pick<WorkerResources, 'log' | 'cache'>,
 ): BullProcessor {
   return async (job, token, signal) => {
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
     const log = deps.log.child({ queue: job.queueName, jobId: job.id, jobName: job.name, attempt });
-    const { [CHECKPOINT_KEY]: checkpoint, ...data } = (job.data ?? {}) as Record<string, unknown>;
+    // Jobs of the previous release kept their checkpoint in the job data; checkpoints now live in PostgreSQL (and
+    // job data is never trusted for them), so that key is dropped: such a run starts over, which upserts make safe.
+    const { [LEGACY_CHECKPOINT_KEY]: legacy, ...data } = (job.data ?? {}) as Record<string, unknown>;
+    if (legacy !== undefined) log.warn('ignoring a checkpoint kept in the job data by an older release');
 
     let payload: P;
     try {
@@ -58,11 +65,15 @@ export function bullProcessor<P>(
     const ctx: JobContext = {
       log,
       signal: abort,
-      deps,
-      job: { id: job.id ?? '', name: job.name, queue: job.queueName, attempt, maxAttempts },
+      job: {
+        id: job.id ?? '',
+        name: job.name,
+        queue: job.queueName,
+        key: `${job.queueName}/${job.id ?? ''}/${job.timestamp}`,
+        attempt,
+        maxAttempts,
+      },
       progress: (value) => job.updateProgress(value),
-      saveCheckpoint: (state) => job.updateData({ ...data, [CHECKPOINT_KEY]: state }),
-      checkpoint: checkpoint as Record<string, unknown> | undefined,
       note: async (line) => {
         await job.log(line);
       },
@@ -70,7 +81,10 @@ export function bullProcessor<P>(
     };
 
     if (kind.cacheResults) {
-      const hit = await deps.cache.get<Record<string, unknown>>(kind.name, payload);
+      const hit = await deps.cache.get<Record<string, unknown>>(kind.name, payload).catch((err: unknown) => {
+        log.warn({ err: errorMessage(err) }, 'result cache unreadable; running the job');
+        return undefined;
+      });
       if (hit) {
         log.info('same inputs ran within the cache TTL: returning the cached result, no upstream request');
         return { ...hit, cached: true };
@@ -83,9 +97,15 @@ export function bullProcessor<P>(
     try {
       result = await processor(payload, ctx);
     } catch (err) {
+      if (err instanceof FencedOffError) {
+        // Another worker took the run over while this one was frozen or cut off: the database refused this worker's
+        // write. The job is the other worker's now, so BullMQ must not complete, fail or retry it from here.
+        log.warn({ err: err.message }, 'fenced off: another worker owns this run now; stopping without writing');
+        throw new DelayedError(err.message);
+      }
       if (abort.aborted) {
         // Cancelled by a stopping worker: hand the job back without consuming an attempt. Its checkpoint
-        // (if the kind keeps one) lets the next replica resume where this one stopped.
+        // (in PostgreSQL) lets the next replica resume after the last committed page.
         log.warn({ reason: errorMessage(abort.reason) }, 'job cancelled; returning it to the queue');
         if (token) {
           try {
@@ -111,7 +131,9 @@ export function bullProcessor<P>(
     log.info({ ms: Math.round(performance.now() - started) }, 'job completed');
 
     if (kind.cacheResults && (result as { status?: unknown } | null)?.status === 'success') {
-      await deps.cache.set(kind.name, payload, result);
+      await deps.cache.set(kind.name, payload, result).catch((err: unknown) => {
+        log.warn({ err: errorMessage(err) }, 'could not cache the result (the job itself succeeded)');
+      });
     }
     return result;
   };

@@ -8,7 +8,7 @@ import type { WorkerResources } from '../src/resources.js';
 import { createRedis } from '../src/redis.js';
 import { errorMessage } from '../src/errors.js';
 import { watchDeadLetters } from './dead-letter.js';
-import { bullProcessorFor } from './registry.js';
+import { buildProcessors, bullProcessorFor } from './registry.js';
 
 export interface WorkerHostOptions {
   kinds: readonly KindName[];
@@ -90,6 +90,7 @@ export async function startWorkers(deps: WorkerResources, options: WorkerHostOpt
   const { config, log } = deps;
   const connections: Redis[] = [];
   const workers: Worker[] = [];
+  const processors = buildProcessors(deps);
 
   for (const name of options.kinds) {
     const kind = getKind(name);
@@ -102,7 +103,7 @@ export async function startWorkers(deps: WorkerResources, options: WorkerHostOpt
     }
     const connection = createRedis(config.redisUrl, 'worker', log);
     connections.push(connection);
-    const worker = new Worker(kind.name, bullProcessorFor(name, deps), {
+    const worker = new Worker(kind.name, bullProcessorFor(name, processors, deps), {
       connection,
       prefix: config.queuePrefix,
       concurrency: options.concurrency,

@@ -17,7 +17,9 @@ export interface Bill extends BillEnrichment {
   session: string;
   number: string;
   legisinfoId: number | null;
-  titleEn: string;
+  /** Null when upstream gives no English name (French-only bills, bills with both names blank). */
+  titleEn: string | null;
+  /** Null when upstream gives no French name. */
   titleFr: string | null;
   introduced: string | null;
   url: string | null;
@@ -50,7 +52,12 @@ export const EMPTY_ENRICHMENT: BillEnrichment = {
   latestActivityAt: null,
 };
 
-type SourceFields = Pick<Bill, 'session' | 'number' | 'legisinfoId' | 'titleEn' | 'titleFr' | 'introduced' | 'url'>;
+/** What OpenParliament's list says about a bill: the domain row the upstream client hands to the ingest. */
+export type ListedBill = Pick<
+  Bill,
+  'session' | 'number' | 'legisinfoId' | 'titleEn' | 'titleFr' | 'introduced' | 'url'
+>;
+type SourceFields = ListedBill;
 
 /** Builds a bill with its hashes. Field order in the hash arrays is fixed: changing it marks every bill updated. */
 export function makeBill(source: SourceFields, enrichment: BillEnrichment | null): Bill {

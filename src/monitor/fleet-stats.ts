@@ -3,9 +3,9 @@
 // queues/fleet-report.ts, which knows the job kinds and opens their queues: this library module does not.
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { ResolvedSchedule } from '../schedules.js';
+import type { FetchLog } from '../stores/fetch-log.js';
 import { gatherQueueStats, type QueueStats } from './queue-stats.js';
 import { gatherRunStats, type RunStats } from './run-stats.js';
 import { checkSchedule, type ScheduleStatus } from './schedule-health.js';
@@ -21,7 +21,7 @@ export interface FleetStats extends RunStats {
 }
 
 export interface FleetStatsSources {
-  pool: pg.Pool;
+  fetchLog: Pick<FetchLog, 'windowStats' | 'hasRunForJobs'>;
   /** The connection the queues were opened with (for the counts BullMQ has no getter for); shared, left open. */
   redis: Redis;
   config: Config;
@@ -38,7 +38,7 @@ export interface FleetStatsOptions {
 
 export async function gatherFleetStats(src: FleetStatsSources, options: FleetStatsOptions): Promise<FleetStats> {
   const now = options.now ?? new Date();
-  const runs = await gatherRunStats(src.pool, options.hoursBack, now);
+  const runs = await gatherRunStats(src.fetchLog, options.hoursBack, now);
   const since = new Date(runs.since);
   const queueStats = await Promise.all([...src.queues.values()].map((q) => gatherQueueStats(q, src.redis, since, now)));
   const graceMs = src.config.alerts.maxWaitingAgeMinutes * 60_000;
@@ -46,7 +46,7 @@ export async function gatherFleetStats(src: FleetStatsSources, options: FleetSta
   for (const declared of src.schedules) {
     const queue = src.queues.get(declared.queue);
     if (!queue) throw new Error(`schedule ${declared.id} names queue ${declared.queue}, which is not registered`);
-    schedules.push(await checkSchedule(queue, declared, { graceMs, now, pool: src.pool }));
+    schedules.push(await checkSchedule(queue, declared, { graceMs, now, fetchLog: src.fetchLog }));
   }
   return { generated_at: now.toISOString(), ...runs, queues: queueStats, schedules };
 }

@@ -3,7 +3,7 @@
 // fetch-log row. A tick with neither was missed — e.g. dropped by a scheduler change, or never created because the
 // scheduler is gone — and a tick whose job still waits is late.
 import { getNextMillis, type Queue } from 'bullmq';
-import type pg from 'pg';
+import type { FetchLog } from '../stores/fetch-log.js';
 import { catchUpJobId, isOff, scheduledJobId, type ResolvedSchedule } from '../schedules.js';
 
 export type ScheduleState =
@@ -66,7 +66,7 @@ export interface ScheduleCheckOptions {
   graceMs: number;
   now?: Date;
   /** To find a fetch-bills run whose job BullMQ no longer retains. */
-  pool?: pg.Pool;
+  fetchLog?: Pick<FetchLog, 'hasRunForJobs'>;
 }
 
 export async function checkSchedule(
@@ -123,10 +123,7 @@ export async function checkSchedule(
       problem: `scheduled run ${declared.id} due at ${dueAt} has not started after ${minutes} min (job ${pending}; workers busy, paused or absent?)`,
     };
   }
-  if (options.pool) {
-    const { rowCount } = await options.pool.query('SELECT 1 FROM fetch_logs WHERE job_id = ANY($1) LIMIT 1', [ids]);
-    if (rowCount) return { ...at, state: 'ok' };
-  }
+  if (options.fetchLog && (await options.fetchLog.hasRunForJobs(ids))) return { ...at, state: 'ok' };
   return {
     ...at,
     state: 'missed',

@@ -1,11 +1,15 @@
 // The narrow interface every bill store implements (PostgreSQL by default, MongoDB as the alternative).
 // test/bill-store.contract.ts holds the one contract suite each implementation must pass.
+import type pg from 'pg';
 import { billKey, type Bill } from '../bills/bill.js';
+import type { BillChange } from '../bills/changes.js';
 
 export interface UpsertResult {
   created: number;
   updated: number;
   unchanged: number;
+  /** One entry per bill created or changed by this write, in page order; unchanged bills have none. */
+  changes: BillChange[];
 }
 
 /** A bill as stored, with the store's own timestamps. */
@@ -14,17 +18,27 @@ export interface StoredBill extends Bill {
   updatedAt: Date;
 }
 
+export interface UpsertOptions {
+  /**
+   * A transaction on the fetch log's PostgreSQL database. The PostgreSQL store writes inside it, so a page's bills,
+   * its change rows and the run's checkpoint commit together; the MongoDB store cannot join it and ignores it.
+   */
+  tx?: pg.ClientBase;
+}
+
 export interface BillStore {
   readonly kind: 'postgres' | 'mongodb';
+  /** True when upsertBills can join a PostgreSQL transaction of the fetch log's database (`UpsertOptions.tx`). */
+  readonly joinsRunTransaction: boolean;
   /** Creates indexes or checks the schema; safe to call from every process at start. */
   init(): Promise<void>;
   /**
-   * Upserts one page of bills in one round trip. Bills must be unique by (session, number): a page with a repeated
-   * key is rejected with DuplicateBillKeyError before anything is written.
-   * A bill whose content hash is unchanged is not written. A bill with `enriched: false` keeps the
-   * enrichment fields the store already has and is compared on its OpenParliament fields only.
+   * Upserts one page of bills in one round trip or two (never one per bill). Bills must be unique by (session,
+   * number): a page with a repeated key is rejected with DuplicateBillKeyError before anything is written.
+   * A bill whose content hash is unchanged is not written. A bill with `enriched: false` keeps the enrichment
+   * fields the store already has and is compared on its OpenParliament fields only.
    */
-  upsertBills(bills: readonly Bill[]): Promise<UpsertResult>;
+  upsertBills(bills: readonly Bill[], options?: UpsertOptions): Promise<UpsertResult>;
   countBySession(session: string): Promise<number>;
   getBill(session: string, number: string): Promise<StoredBill | null>;
   close(): Promise<void>;

@@ -16,15 +16,19 @@ import {
   assertUniqueBillKeys,
   type BillStore,
   type StoredBill,
+  type UpsertOptions,
   type UpsertResult,
 } from './bill-store.js';
 import {
   BILLS_COLLECTION,
   BILL_INDEXES,
+  CHANGE_PROJECTION,
   billUpsertOps,
   fromDocument,
   keyFilter,
+  pageChanges,
   type BillDocument,
+  type FoundDocument,
 } from './mongo-documents.js';
 
 const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5_000;
@@ -85,6 +89,7 @@ function writeErrorsOf(err: MongoBulkWriteError): readonly WriteError[] {
 
 export class MongoBillStore implements BillStore {
   readonly kind = 'mongodb' as const;
+  readonly joinsRunTransaction = false;
   private readonly bills: Collection<BillDocument>;
 
   /** The client belongs to the store: close() closes it. */
@@ -114,12 +119,26 @@ export class MongoBillStore implements BillStore {
     }
   }
 
-  async upsertBills(bills: readonly Bill[]): Promise<UpsertResult> {
+  /** MongoDB cannot join the fetch log's PostgreSQL transaction: `options.tx` is ignored (see RunWriter). */
+  async upsertBills(bills: readonly Bill[], _options: UpsertOptions = {}): Promise<UpsertResult> {
     assertUniqueBillKeys(bills);
-    if (bills.length === 0) return { created: 0, updated: 0, unchanged: 0 };
+    if (bills.length === 0) return { created: 0, updated: 0, unchanged: 0, changes: [] };
+    // The feed's `from` values: what the page's bills hold now (one query, key fields and tracked fields only).
+    let found: FoundDocument[];
+    try {
+      found = await this.bills
+        .find<FoundDocument>(
+          { $or: bills.map((b) => keyFilter(b.session, b.number)) },
+          { projection: CHANGE_PROJECTION },
+        )
+        .toArray();
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    const changes = pageChanges(bills, found);
     const ops = billUpsertOps(bills, new Date());
     const { created, updated } = await this.write(ops, true);
-    return { created, updated, unchanged: bills.length - created - updated };
+    return { created, updated, unchanged: bills.length - created - updated, changes };
   }
 
   async countBySession(session: string): Promise<number> {

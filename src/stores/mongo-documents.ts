@@ -2,7 +2,8 @@
 // without a server. Field names are the PostgreSQL column names: operators see one vocabulary in both stores.
 // Only types come from the driver here; the driver itself loads in mongo-bill-store.ts.
 import type { AnyBulkWriteOperation, Filter, IndexDescription, MatchKeysAndValues } from 'mongodb';
-import type { Bill } from '../bills/bill.js';
+import { billKey, type Bill } from '../bills/bill.js';
+import { diffBill, trackedFieldsOf, type BillChange, type TrackedFields } from '../bills/changes.js';
 import type { StoredBill } from './bill-store.js';
 
 export const BILLS_COLLECTION = 'bills';
@@ -18,7 +19,7 @@ export interface BillDocument {
   session: string;
   number: string;
   legisinfo_id: number | null;
-  title_en: string;
+  title_en: string | null;
   title_fr: string | null;
   introduced: string | null;
   url: string | null;
@@ -152,4 +153,84 @@ export function updateIfChangedOp(b: Bill, now: Date): AnyBulkWriteOperation<Bil
  */
 export function billUpsertOps(bills: readonly Bill[], now: Date): AnyBulkWriteOperation<BillDocument>[] {
   return bills.flatMap((b) => [insertIfMissingOp(b, now), updateIfChangedOp(b, now)]);
+}
+
+/** What upsertBills reads of the documents a page touches, to know the feed's `from` values. */
+export const CHANGE_PROJECTION = {
+  _id: 0,
+  session: 1,
+  number: 1,
+  enriched: 1,
+  source_hash: 1,
+  content_hash: 1,
+  legisinfo_id: 1,
+  title_en: 1,
+  title_fr: 1,
+  introduced: 1,
+  url: 1,
+  short_title_en: 1,
+  short_title_fr: 1,
+  status_en: 1,
+  status_fr: 1,
+  sponsor_en: 1,
+  bill_type_en: 1,
+  royal_assent: 1,
+  latest_activity_at: 1,
+} as const;
+
+export type FoundDocument = Pick<BillDocument, 'session' | 'number' | 'source_hash' | 'content_hash'> &
+  Partial<Omit<BillDocument, 'session' | 'number' | 'source_hash' | 'content_hash'>>;
+
+export function trackedOfDocument(d: FoundDocument): TrackedFields {
+  return {
+    legisinfo_id: d.legisinfo_id ?? null,
+    title_en: d.title_en ?? null,
+    title_fr: d.title_fr ?? null,
+    introduced: d.introduced ?? null,
+    url: d.url ?? null,
+    short_title_en: d.short_title_en ?? null,
+    short_title_fr: d.short_title_fr ?? null,
+    status_en: d.status_en ?? null,
+    status_fr: d.status_fr ?? null,
+    sponsor_en: d.sponsor_en ?? null,
+    bill_type_en: d.bill_type_en ?? null,
+    royal_assent: d.royal_assent ?? null,
+    latest_activity_at: d.latest_activity_at ?? null,
+  };
+}
+
+/**
+ * The change-feed entries a page's write makes, from the documents found for its keys beforehand, with the same
+ * rules as the bulk operations: a missing bill is created; an enriched bill that differs in content_hash takes all
+ * its fields; an un-enriched one that differs in source_hash takes its OpenParliament fields and keeps the stored
+ * enrichment. Pure, so CI checks it without a server.
+ */
+export function pageChanges(bills: readonly Bill[], found: readonly FoundDocument[]): BillChange[] {
+  const byKey = new Map(found.map((d) => [billKey(d), d]));
+  const out: BillChange[] = [];
+  for (const b of bills) {
+    const doc = byKey.get(billKey(b));
+    const after = trackedFieldsOf(b);
+    if (!doc) {
+      const change = diffBill(b, null, after);
+      if (change) out.push(change);
+      continue;
+    }
+    const differs = b.enriched ? doc.content_hash !== b.contentHash : doc.source_hash !== b.sourceHash;
+    if (!differs) continue;
+    const before = trackedOfDocument(doc);
+    const merged: TrackedFields = b.enriched
+      ? after
+      : {
+          ...before,
+          legisinfo_id: after.legisinfo_id,
+          title_en: after.title_en,
+          title_fr: after.title_fr,
+          introduced: after.introduced,
+          url: after.url,
+        };
+    const change = diffBill(b, before, merged);
+    if (change) out.push(change);
+  }
+  return out;
 }

@@ -4,6 +4,7 @@
 // xmax = 0 tells an inserted row from an updated one, so the write's single result row gives all three counts.
 import type pg from 'pg';
 import type { Bill } from '../bills/bill.js';
+import { diffBill, TRACKED_FIELDS, type BillChange, type TrackedFields } from '../bills/changes.js';
 // Registers the DATE → 'YYYY-MM-DD' parser that fromRow relies on, whichever pool the store is given.
 import '../db.js';
 import {
@@ -11,8 +12,18 @@ import {
   assertUniqueBillKeys,
   type BillStore,
   type StoredBill,
+  type UpsertOptions,
   type UpsertResult,
 } from './bill-store.js';
+
+type WrittenRow = TrackedFields & { session: string; number: string; inserted: boolean; before: TrackedFields | null };
+
+/** pg returns bigint as a string; the feed and the API say 11528728, not "11528728". */
+function tracked(row: TrackedFields): TrackedFields {
+  const out = { ...row };
+  if (out.legisinfo_id !== null) out.legisinfo_id = Number(out.legisinfo_id);
+  return out;
+}
 
 const ENRICHMENT_COLUMNS = [
   'short_title_en',
@@ -25,6 +36,12 @@ const ENRICHMENT_COLUMNS = [
   'latest_activity_at',
 ] as const;
 
+/**
+ * Writes the bills that differ and returns, for each row written, whether it was inserted, its tracked fields after
+ * the write, and (for an update) before it: the change feed's from/to. `old` reads the rows as this statement's
+ * snapshot saw them, which is also what the conflict branch compares against unless another run commits the same
+ * bill in between (then the feed's `from` is that snapshot's value; see docs/operations.md, "Change feed").
+ */
 const UPSERT_SQL = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
@@ -32,6 +49,9 @@ WITH input AS (
     short_title_en text, short_title_fr text, introduced date, status_en text, status_fr text,
     sponsor_en text, bill_type_en text, royal_assent date, latest_activity_at date, url text,
     enriched boolean, source_hash text, content_hash text)
+), old AS (
+  SELECT b.session, b.number, ${TRACKED_FIELDS.map((c) => `b.${c}`).join(', ')}
+  FROM bills b JOIN input i ON b.session = i.session AND b.number = i.number
 ), written AS (
   INSERT INTO bills AS b (session, number, legisinfo_id, title_en, title_fr, introduced, url, enriched,
                           source_hash, content_hash, ${ENRICHMENT_COLUMNS.join(', ')})
@@ -51,11 +71,10 @@ WITH input AS (
     updated_at   = now()
   WHERE (EXCLUDED.enriched AND b.content_hash IS DISTINCT FROM EXCLUDED.content_hash)
      OR (NOT EXCLUDED.enriched AND b.source_hash IS DISTINCT FROM EXCLUDED.source_hash)
-  RETURNING (xmax = 0) AS inserted
+  RETURNING b.session, b.number, (xmax = 0) AS inserted, ${TRACKED_FIELDS.map((c) => `b.${c}`).join(', ')}
 )
-SELECT count(*) FILTER (WHERE inserted)::int AS created,
-       count(*) FILTER (WHERE NOT inserted)::int AS updated
-FROM written`;
+SELECT w.*, CASE WHEN w.inserted THEN NULL ELSE to_jsonb(o) END AS before
+FROM written w LEFT JOIN old o ON o.session = w.session AND o.number = w.number`;
 
 /**
  * Which of these bills differ from what is stored (absent, or another hash)? Only keys and hashes travel, a fifth of
@@ -99,7 +118,7 @@ interface BillRow {
   session: string;
   number: string;
   legisinfo_id: string | null;
-  title_en: string;
+  title_en: string | null;
   title_fr: string | null;
   short_title_en: string | null;
   short_title_fr: string | null;
@@ -145,6 +164,7 @@ function fromRow(r: BillRow): StoredBill {
 
 export class PostgresBillStore implements BillStore {
   readonly kind = 'postgres' as const;
+  readonly joinsRunTransaction = true;
 
   /** The pool belongs to the caller (it also serves the fetch log); close() leaves it open. */
   constructor(private readonly pool: pg.Pool) {}
@@ -155,11 +175,13 @@ export class PostgresBillStore implements BillStore {
       throw new BillStoreUnavailableError('postgres', new Error('table "bills" is missing: run npm run migrate'));
   }
 
-  async upsertBills(bills: readonly Bill[]): Promise<UpsertResult> {
+  async upsertBills(bills: readonly Bill[], options: UpsertOptions = {}): Promise<UpsertResult> {
     assertUniqueBillKeys(bills);
-    if (bills.length === 0) return { created: 0, updated: 0, unchanged: 0 };
+    if (bills.length === 0) return { created: 0, updated: 0, unchanged: 0, changes: [] };
+    const db = options.tx ?? this.pool;
     let created = 0;
     let updated = 0;
+    const changes: BillChange[] = [];
     try {
       // Most pages of a re-run or an hourly fetch are unchanged: ask first (keys and hashes), ship only what differs.
       const keys = bills.map((b) => ({
@@ -169,22 +191,29 @@ export class PostgresBillStore implements BillStore {
         sh: b.sourceHash,
         ch: b.contentHash,
       }));
-      const { rows: changed } = await this.pool.query<{ session: string; number: string }>(CHANGED_KEYS_SQL, [
+      const { rows: differing } = await db.query<{ session: string; number: string }>(CHANGED_KEYS_SQL, [
         JSON.stringify(keys),
       ]);
-      const wanted = new Set(changed.map((r) => `${r.session}/${r.number}`));
+      const wanted = new Set(differing.map((r) => `${r.session}/${r.number}`));
       const toWrite = bills.filter((b) => wanted.has(`${b.session}/${b.number}`));
       if (toWrite.length > 0) {
         // Under a race with another writer, the conflict branch's WHERE still decides per row.
-        const result = await this.pool.query<{ created: number; updated: number }>(UPSERT_SQL, [
-          JSON.stringify(toWrite.map(toRow)),
-        ]);
-        ({ created, updated } = result.rows[0] ?? { created: 0, updated: 0 });
+        const { rows } = await db.query<WrittenRow>(UPSERT_SQL, [JSON.stringify(toWrite.map(toRow))]);
+        const byKey = new Map(rows.map((r) => [`${r.session}/${r.number}`, r]));
+        for (const bill of toWrite) {
+          const row = byKey.get(`${bill.session}/${bill.number}`);
+          if (!row) continue; // another writer stored the same content first: unchanged
+          if (row.inserted) created += 1;
+          else updated += 1;
+          const { session, number, inserted: _inserted, before, ...after } = row;
+          const change = diffBill({ session, number }, before ? tracked(before) : null, tracked(after));
+          if (change) changes.push(change);
+        }
       }
     } catch (err) {
       throw new BillStoreUnavailableError('postgres', err);
     }
-    return { created, updated, unchanged: bills.length - created - updated };
+    return { created, updated, unchanged: bills.length - created - updated, changes };
   }
 
   async countBySession(session: string): Promise<number> {

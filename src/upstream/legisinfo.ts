@@ -20,6 +20,8 @@ export const legisInfoBillSchema = z.object({
   BillTypeEn: text,
   ReceivedRoyalAssentDateTime: text,
   LatestActivityDateTime: text,
+  ParlSessionCode: z.string().optional(),
+  IsFromCurrentSession: z.boolean().nullable().optional(),
 });
 export type LegisInfoBill = z.infer<typeof legisInfoBillSchema>;
 
@@ -51,7 +53,13 @@ export interface SessionEnrichment {
   byBillId: Record<string, BillEnrichment>;
   /** Entries that did not parse and were left out. */
   skipped: number;
+  /** The first few of them, with the reason, for the log. */
+  skippedExamples: Array<{ index: number; billId: unknown; reason: string }>;
+  /** What the rows say of the session: IsFromCurrentSession true on any row (null when no row says). */
+  isCurrent: boolean | null;
 }
+
+const SKIPPED_EXAMPLES = 3;
 
 export class LegisInfoClient {
   constructor(
@@ -69,12 +77,20 @@ export class LegisInfoClient {
     if (!Array.isArray(body)) throw new UpstreamShapeError(`${url}: expected a JSON array of bills`, url);
     const latest = new Map<number, LegisInfoBill>();
     let skipped = 0;
-    for (const item of body) {
+    const skippedExamples: SessionEnrichment['skippedExamples'] = [];
+    let isCurrent: boolean | null = null;
+    for (const [index, item] of body.entries()) {
       const parsed = legisInfoBillSchema.safeParse(item);
       if (!parsed.success) {
         skipped += 1;
+        if (skippedExamples.length < SKIPPED_EXAMPLES) {
+          const billId = typeof item === 'object' && item !== null ? (item as { BillId?: unknown }).BillId : undefined;
+          skippedExamples.push({ index, billId, reason: z.prettifyError(parsed.error).replace(/\n/g, '; ') });
+        }
         continue;
       }
+      const flag = parsed.data.IsFromCurrentSession;
+      if (typeof flag === 'boolean') isCurrent = (isCurrent ?? false) || flag;
       // Duplicate BillIds collapse to the entry with the latest activity (the last one on a tie).
       const prev = latest.get(parsed.data.BillId);
       if (!prev || (parsed.data.LatestActivityDateTime ?? '') >= (prev.LatestActivityDateTime ?? '')) {
@@ -83,6 +99,6 @@ export class LegisInfoClient {
     }
     const byBillId: Record<string, BillEnrichment> = {};
     for (const [id, bill] of latest) byBillId[String(id)] = toEnrichment(bill);
-    return { byBillId, skipped };
+    return { byBillId, skipped, skippedExamples, isCurrent };
   }
 }

@@ -1,19 +1,84 @@
 // OpenParliament bills list: GET {base}/bills/?session=…&format=json&limit=…, following pagination.next_url.
 // The list has no total and is not ordered by date; page size is whatever the server answers (it caps at 500).
 import { z } from 'zod';
+import type { ListedBill } from '../bills/bill.js';
 import { PaginationLoopError, UpstreamShapeError } from '../errors.js';
+import type { RowError } from '../ingest/run-summary.js';
 import type { HttpClient } from './http.js';
 
-/** One list item, as the API sends it. Unknown keys are tolerated (and dropped); a row that fails this is a per-row error. */
+/**
+ * One list item, as the API sends it. Only a row without a usable session or number is malformed (a per-row error;
+ * the rest of the page persists). Everything else is taken as far as it is usable: names may be blank (French-only
+ * bills have `en: ""`, some bills have both blank, often with `introduced: null`) and such bills are stored like any
+ * other, with NULL for the missing name; an `introduced`, `legisinfo_id` or `url` that is not what the API documents
+ * is stored as NULL rather than dropping the bill. Unknown keys are tolerated (and dropped).
+ */
+const usableText = z.unknown().transform((v) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null));
 export const openParliamentBillSchema = z.object({
-  session: z.string().regex(/^\d{1,3}-\d{1,2}$/, { error: 'session must look like "44-1"' }),
-  legisinfo_id: z.number().int().positive().nullable().optional(),
-  introduced: z.iso.date({ error: 'introduced must be a YYYY-MM-DD date' }).nullable().optional(),
-  name: z.object({ en: z.string().min(1), fr: z.string().nullable().optional() }),
-  number: z.string().regex(/^[CS]-\d+[A-Z]?$/, { error: 'number must look like "C-11" or "S-5"' }),
-  url: z.string().nullable().optional(),
+  session: z
+    .string()
+    .trim()
+    .regex(/^\d{1,3}-\d{1,2}$/, { error: 'session must look like "44-1"' }),
+  number: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z]{1,2}-\d{1,4}[A-Z]?$/, { error: 'number must look like "C-11" or "S-5"' }),
+  legisinfo_id: z.unknown().transform((v) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : null)),
+  introduced: z.unknown().transform((v) => (typeof v === 'string' && ISO_DATE.test(v) && isRealDate(v) ? v : null)),
+  name: z
+    .unknown()
+    .transform((v) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {}))
+    .pipe(z.object({ en: usableText, fr: usableText })),
+  url: usableText,
 });
-export type OpenParliamentBill = z.infer<typeof openParliamentBillSchema>;
+
+function parseItem(raw: unknown, pageUrl: string, index: number): PageItem {
+  const parsed = openParliamentBillSchema.safeParse(raw);
+  if (parsed.success) {
+    const bill = toListedBill(parsed.data);
+    const unreadable = unreadableFields(raw as Record<string, unknown>, bill);
+    return unreadable.length > 0 ? { bill, unreadable } : { bill };
+  }
+  return {
+    error: { where: rowLabel(raw, pageUrl, index), message: z.prettifyError(parsed.error).replace(/\n/g, '; ') },
+  };
+}
+
+/** Fields the row has a value for that could not be used (stored as NULL): worth a line in the log. */
+function unreadableFields(raw: Record<string, unknown>, bill: ListedBill): string[] {
+  const out: string[] = [];
+  if (raw.introduced != null && bill.introduced === null) out.push(`introduced ${JSON.stringify(raw.introduced)}`);
+  if (raw.legisinfo_id != null && bill.legisinfoId === null)
+    out.push(`legisinfo_id ${JSON.stringify(raw.legisinfo_id)}`);
+  return out;
+}
+
+/** A malformed row is named by its key when it has one, else by its page and position. */
+function rowLabel(raw: unknown, pageUrl: string, index: number): string {
+  const r = raw as { session?: unknown; number?: unknown } | null;
+  if (r && typeof r.session === 'string' && typeof r.number === 'string') return `${r.session}/${r.number}`;
+  return `${pageUrl} item ${index}`;
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+function isRealDate(v: string): boolean {
+  const d = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+}
+
+/** A list item as the ingest takes it: the domain row (src/bills/bill.ts). */
+export function toListedBill(row: z.output<typeof openParliamentBillSchema>): ListedBill {
+  return {
+    session: row.session,
+    number: row.number,
+    legisinfoId: row.legisinfo_id,
+    titleEn: row.name.en,
+    titleFr: row.name.fr,
+    introduced: row.introduced,
+    url: row.url,
+  };
+}
 
 /** The page envelope. A page that fails this is not a page: the run fails rather than record "0 bills". */
 const pageSchema = z.object({
@@ -26,12 +91,19 @@ const pageSchema = z.object({
   }),
 });
 
+/** One object of a list page: a usable bill, or why it is not one (and where it was). */
+/**
+ * One object of a list page: a usable bill (with the fields it had that could not be used, if any), or why it is
+ * not one and where it was.
+ */
+export type PageItem = { bill: ListedBill; unreadable?: string[] } | { error: RowError };
+
 export interface BillsPage {
   /** The URL this page was read from (a checkpoint can resume from a page's nextUrl). */
   url: string;
-  objects: unknown[];
+  /** Every object of the page, in the server's order. */
+  items: PageItem[];
   nextUrl: string | null;
-  pageSize: number | undefined;
 }
 
 export interface ListBillsQuery {
@@ -85,9 +157,8 @@ export class OpenParliamentClient {
     const { objects, pagination } = parsed.data;
     return {
       url,
-      objects,
+      items: objects.map((raw, index) => parseItem(raw, url, index)),
       nextUrl: pagination.next_url ? this.resolveNextUrl(pagination.next_url, url) : null,
-      pageSize: pagination.limit,
     };
   }
 

@@ -1,6 +1,17 @@
 // The counters and status every ingest run (fetch-bills, backfill-session) reports and the fetch log stores.
+// IngestRun (run.ts) is the one place that changes them.
 
 export type RunStatus = 'success' | 'partial' | 'error';
+
+/**
+ * The introduced-date window of a run. `source`: 'payload' (an operator's explicit window), 'watermark' (the last
+ * complete run's newest date), 'default' (the look-back of a fleet with no watermark yet), 'none' (a whole session).
+ */
+export interface RunWindow {
+  introduced_gte: string | null;
+  introduced_lt: string | null;
+  source: 'payload' | 'watermark' | 'default' | 'none';
+}
 
 export interface RowError {
   /** Where the row came from: the page URL and position, or the bill's key when it parsed that far. */
@@ -21,6 +32,8 @@ export interface RunCounters {
   filtered_out_of_window: number;
   /** Bills LEGISinfo had no record of (stored un-enriched; not an error). */
   not_in_legisinfo: number;
+  /** Updated bills whose LEGISinfo status (status_en) changed: the change feed has the old and new values. */
+  status_changes: number;
   error_count: number;
   errors: RowError[];
   max_introduced_date: string | null;
@@ -41,11 +54,7 @@ export interface RunSummary extends RunCounters {
   /** The reason a run failed as a whole (status error). */
   error_message?: string;
   /** The introduced-date window the run asked upstream for, and where its lower bound came from. */
-  window?: {
-    introduced_gte: string | null;
-    introduced_lt: string | null;
-    source: 'payload' | 'watermark' | 'default' | 'none';
-  };
+  window: RunWindow;
   /** Served from the result cache: no upstream request was made. */
   cached?: boolean;
 }
@@ -65,6 +74,7 @@ export function emptyCounters(): RunCounters {
     filtered_pre_2015: 0,
     filtered_out_of_window: 0,
     not_in_legisinfo: 0,
+    status_changes: 0,
     error_count: 0,
     errors: [],
     max_introduced_date: null,
@@ -99,6 +109,7 @@ export function mergeCounters(a: RunCounters, b: RunCounters): RunCounters {
     filtered_pre_2015: sum('filtered_pre_2015'),
     filtered_out_of_window: sum('filtered_out_of_window'),
     not_in_legisinfo: sum('not_in_legisinfo'),
+    status_changes: sum('status_changes'),
     error_count: sum('error_count'),
     errors,
     max_introduced_date: maxDate,

@@ -1,0 +1,110 @@
+// Every write of an ingest run, fenced. One PostgreSQL transaction per page holds the page's bills (PostgreSQL
+// store), its change-feed rows and the run's checkpoint, and ends by checking that the run still holds its lease
+// (RunLeases.assertHeld): a worker that lost the run (frozen past its lock, then woken) is refused by the database and
+// commits nothing. The fetch log row is written the same way, and its unique (job_key, run_seq) index makes a second
+// row for one run impossible.
+//
+// With the MongoDB store the bills cannot join that transaction: the lease is checked just before the bulk write and
+// the change rows and checkpoint follow in a fenced PostgreSQL transaction. A worker frozen between that check and its
+// bulk write can still write bills once after losing the run (the same upstream data, upserted idempotently); its
+// change rows and checkpoint are refused. docs/operations.md ("Fencing") says so.
+import type pg from 'pg';
+import type { Bill } from '../bills/bill.js';
+import { countStatusChanges } from '../bills/changes.js';
+import type { BillStore, UpsertResult } from './bill-store.js';
+import type { ChangeFeed } from './change-feed.js';
+import type { FetchLog, FetchLogEntry } from './fetch-log.js';
+import type { RunCheckpoints } from './run-checkpoints.js';
+import { FencedOffError, type Lease, type RunLeases } from './run-leases.js';
+
+export interface RunStores {
+  pool: pg.Pool;
+  billStore: BillStore;
+  fetchLog: FetchLog;
+  changes: ChangeFeed;
+  checkpoints: RunCheckpoints;
+  leases: RunLeases;
+}
+
+/**
+ * A fenced transaction whose client freezes (SIGSTOP, a long GC pause) holds row locks the run's new owner needs;
+ * PostgreSQL ends such a session after this long idle inside the transaction, so a frozen worker delays the takeover
+ * by at most this much and never blocks it for good.
+ */
+export const FENCED_TX_IDLE_TIMEOUT_MS = 10_000;
+
+export class RunWriter {
+  constructor(
+    private readonly stores: RunStores,
+    readonly lease: Lease,
+    private readonly meta: { jobKind: string; jobId: string | undefined },
+  ) {}
+
+  /**
+   * Writes one page and the run's next state. `next` turns the store's result into the state to checkpoint (the
+   * counters after this page); it runs inside the transaction, and its result is returned once committed.
+   */
+  async writePage<S>(
+    bills: readonly Bill[],
+    newlySeen: readonly string[],
+    next: (write: UpsertResult & { statusChanges: number }) => S,
+  ): Promise<{ write: UpsertResult; state: S }> {
+    const { billStore } = this.stores;
+    const run = this.lease.run;
+    if (billStore.joinsRunTransaction) {
+      return this.fenced(async (tx) => {
+        const write = await billStore.upsertBills(bills, { tx });
+        const state = next({ ...write, statusChanges: countStatusChanges(write.changes) });
+        await this.stores.changes.append(tx, run, this.meta, write.changes);
+        await this.stores.checkpoints.save(tx, run, this.meta, state, newlySeen);
+        return { write, state };
+      });
+    }
+    if (!(await this.stores.leases.isHeld(this.lease))) throw new FencedOffError(this.lease);
+    const write = await billStore.upsertBills(bills);
+    const state = next({ ...write, statusChanges: countStatusChanges(write.changes) });
+    return this.fenced(async (tx) => {
+      await this.stores.changes.append(tx, run, this.meta, write.changes);
+      await this.stores.checkpoints.save(tx, run, this.meta, state, newlySeen);
+      return { write, state };
+    });
+  }
+
+  /** Records the run in the fetch log and drops its checkpoint; `inserted: false` if this run was already recorded. */
+  async record(entry: Omit<FetchLogEntry, 'run'>): Promise<{ id: string | null; inserted: boolean }> {
+    return this.fenced(async (tx) => {
+      const recorded = await this.stores.fetchLog.record(tx, { ...entry, run: this.lease.run });
+      await this.stores.checkpoints.delete(tx, this.lease.run);
+      return recorded;
+    });
+  }
+
+  /** Runs `body` in a transaction that commits only while this run holds its lease (checked last). */
+  private async fenced<T>(body: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+    const tx = await this.stores.pool.connect();
+    let broken: unknown;
+    try {
+      await tx.query('BEGIN');
+      await tx.query(`SET LOCAL idle_in_transaction_session_timeout = ${FENCED_TX_IDLE_TIMEOUT_MS}`);
+      const result = await body(tx);
+      await this.stores.leases.assertHeld(tx, this.lease);
+      await tx.query('COMMIT');
+      return result;
+    } catch (err) {
+      await tx.query('ROLLBACK').catch((rollbackErr: unknown) => {
+        broken = rollbackErr; // the session is gone (killed for idling while this process was frozen)
+      });
+      // A session PostgreSQL ended while this worker was frozen means another worker may own the run now.
+      if (
+        !(err instanceof FencedOffError) &&
+        broken !== undefined &&
+        !(await this.stores.leases.isHeld(this.lease).catch(() => true))
+      ) {
+        throw new FencedOffError(this.lease);
+      }
+      throw err;
+    } finally {
+      tx.release(broken !== undefined ? (broken as Error) : undefined);
+    }
+  }
+}
