@@ -17,11 +17,13 @@ import { jobIdOf, parseSubmission, submit } from '../queues/submit.js';
 import type { Config } from '../src/config.js';
 import { postgresCheck, redisCheck, workersCheck, type Check } from '../src/health/checks.js';
 import { healthRouter } from '../src/health/routes.js';
+import { RateLimitedLog } from '../src/log-limit.js';
 import type { Logger } from '../src/logger.js';
 import type { FleetMetrics } from '../src/metrics.js';
 import { basicAuth, decideAuth } from './auth.js';
 import { enqueueRouter } from './enqueue.js';
 import { environmentBadge, joinPath } from './html.js';
+import { hostGuard } from './hosts.js';
 import { sameOriginOnly } from './same-origin.js';
 
 export interface BoardDeps {
@@ -123,7 +125,7 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
     next();
   });
   if (auth.mode === 'basic') board.use(basicAuth(auth.username, auth.password, config.board.title));
-  board.use(sameOriginOnly());
+  board.use(sameOriginOnly({ publicOrigin: config.board.publicOrigin, trustProxy: config.board.trustProxy }));
   if (config.board.readOnly) {
     board.use('/api', (req, res, next) => {
       if (!WRITE_METHODS.has(req.method)) return next();
@@ -144,6 +146,21 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
 
   const app = express();
   app.disable('x-powered-by');
+  // Without credentials the Host header is all that tells the board's own pages from a DNS-rebinding page: only
+  // loopback names and BOARD_ALLOWED_HOSTS are answered. Health probes come with the platform's own Host.
+  if (auth.mode === 'open' || config.board.allowedHosts.length > 0) {
+    const probes = new Set(['/healthz', '/readyz', joinPath(base, 'healthz'), joinPath(base, 'readyz')]);
+    const refusedLog = new RateLimitedLog(log.child({ component: 'host-guard' }));
+    app.use(
+      hostGuard({
+        allowedHosts: config.board.allowedHosts,
+        trustProxy: config.board.trustProxy,
+        exempt: (path) => probes.has(path),
+        onRefused: (host) =>
+          refusedLog.warn({ host: host?.slice(0, 100) }, 'request for a host name the board does not answer to'),
+      }),
+    );
+  }
   app.use(health);
   if (base !== '/') app.use(base, health);
   app.use(base, board);
