@@ -20,10 +20,12 @@ import { healthRouter } from '../src/health/routes.js';
 import { RateLimitedLog } from '../src/log-limit.js';
 import type { Logger } from '../src/logger.js';
 import type { FleetMetrics } from '../src/metrics.js';
-import { basicAuth, decideAuth } from './auth.js';
+import { AuthGate, AuthThrottle } from '../src/auth-throttle.js';
+import { requestInfo } from '../src/request-info.js';
+import { basicAuth, checkCredentials, decideAuth } from './auth.js';
 import { enqueueRouter } from './enqueue.js';
 import { environmentBadge, joinPath } from './html.js';
-import { hostGuard } from './hosts.js';
+import { hostAllowed, hostGuard } from './hosts.js';
 import { sameOriginOnly } from './same-origin.js';
 
 export interface BoardDeps {
@@ -67,6 +69,22 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
   }
   deps.metrics.watch({ queues: [...queues.values()], pool: deps.pool });
 
+  // Failed logins and failed /metrics tokens, throttled per client across every board replica (Redis).
+  const trust = config.board.trustProxy;
+  const clientOf = (req: express.Request) => requestInfo(req, trust).ip;
+  const boardGate = new AuthGate(
+    new AuthThrottle(deps.redis, config.queuePrefix, 'board', config.board.loginThrottle),
+    'board',
+    log,
+    deps.metrics,
+  );
+  const metricsGate = new AuthGate(
+    new AuthThrottle(deps.redis, config.queuePrefix, 'metrics', config.board.loginThrottle),
+    'metrics',
+    log,
+    deps.metrics,
+  );
+
   let draining = false;
   const checks: Record<string, Check> = { redis: redisCheck(deps.redis), postgres: postgresCheck(deps.pool) };
   if (deps.workers) checks.workers = workersCheck(deps.workers);
@@ -75,6 +93,20 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
     isDraining: () => draining || (deps.workers?.isDraining() ?? false),
     metrics: deps.metrics,
     metricsToken: config.board.metricsToken,
+    metricsGate,
+    clientOf,
+    // /readyz's errors: to the board's own operators (their credentials; on a password-free board, its own names).
+    readinessDetailFor: async (req) => {
+      if (auth.mode !== 'basic') return hostAllowed(requestInfo(req, trust).host, config.board.allowedHosts);
+      const header = req.get('authorization');
+      if (!header?.toLowerCase().startsWith('basic ')) return false;
+      const check = checkCredentials(header, auth.username, auth.password);
+      const outcome = await boardGate.attempt(
+        { client: clientOf(req), method: req.method, path: req.path, detail: { userMatched: check.userMatched } },
+        check.ok,
+      );
+      return outcome.allowed;
+    },
     log: log.child({ component: 'health' }),
   });
 
@@ -124,7 +156,16 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
     });
     next();
   });
-  if (auth.mode === 'basic') board.use(basicAuth(auth.username, auth.password, config.board.title));
+  if (auth.mode === 'basic')
+    board.use(
+      basicAuth({
+        username: auth.username,
+        password: auth.password,
+        realm: config.board.title,
+        gate: boardGate,
+        clientOf,
+      }),
+    );
   board.use(sameOriginOnly({ publicOrigin: config.board.publicOrigin, trustProxy: config.board.trustProxy }));
   if (config.board.readOnly) {
     board.use('/api', (req, res, next) => {

@@ -1,10 +1,18 @@
 // Board hardening (issue 16) over real HTTP on the real Redis and PostgreSQL: DNS rebinding on the password-free
 // laptop board, the login throttle, the audit trail, /readyz detail, headers and hostile bodies.
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createTestEnv, REDIS_URL, type TestEnv } from './helpers/env.js';
+import pg from 'pg';
+import { KIND_NAMES } from '../queues/index.js';
+import { blockSeconds, clientKey } from '../src/auth-throttle.js';
+import { postgresCheck } from '../src/health/checks.js';
+import { startHealthServer } from '../src/health/server.js';
+import { createLogger } from '../src/logger.js';
+import { FleetMetrics } from '../src/metrics.js';
+import { createTestEnv, keysWithoutTtl, REDIS_URL, type TestEnv } from './helpers/env.js';
 import { basic, raw, startTestBoard, type RunningTestBoard } from './helpers/board.js';
 
 const USER = 'operator';
@@ -21,6 +29,20 @@ async function board(env: Record<string, string> = {}): Promise<RunningTestBoard
   return b;
 }
 
+/** A logger whose JSON lines the test reads back. */
+function capturedLog() {
+  const lines: Array<Record<string, unknown>> = [];
+  const text: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      text.push(String(chunk));
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { log: createLogger('info', {}, sink), lines, text };
+}
+
 /** The laptop board: HOST=127.0.0.1 and no credentials. */
 async function laptopBoard(env: Record<string, string> = {}): Promise<RunningTestBoard> {
   const b = await startTestBoard(t, { HOST: '127.0.0.1', ...env }, redis);
@@ -32,6 +54,8 @@ describe('board hardening', () => {
   before(async () => {
     t = await createTestEnv('board_hardening');
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    // Until the connection is ready the throttle counts in memory (its insurance): start from a ready one.
+    await redis.ping();
   });
   after(async () => {
     for (const r of running.reverse()) await r.close();
@@ -121,6 +145,125 @@ describe('board hardening', () => {
         headers: { authorization: AUTH, host: 'internal:3000', origin: 'http://board.example.org' },
       });
       assert.equal(fromHttp.status, 403);
+    });
+  });
+
+  describe('failed logins', () => {
+    test('wrong passwords: 401 for the free attempts, then 429 with Retry-After, even for the right password', async () => {
+      const captured = capturedLog();
+      const b = await startTestBoard(
+        t,
+        { HOST: '0.0.0.0', BOARD_USERNAME: USER, BOARD_PASSWORD: PASSWORD, BOARD_TRUST_PROXY: 'x-real-ip' },
+        redis,
+        captured.log,
+      );
+      running.push(b);
+      const wrong = basic(USER, 'not-the-password-123');
+      const as = (ip: string, authorization: string) =>
+        raw(b.port, '/api/queues', { headers: { authorization, 'x-real-ip': ip } });
+
+      for (let i = 1; i <= 5; i += 1) assert.equal((await as('203.0.113.7', wrong)).status, 401, `attempt ${i}`);
+      const blocked = await as('203.0.113.7', wrong);
+      assert.equal(blocked.status, 429);
+      assert.equal(blocked.headers['retry-after'], '1');
+      assert.equal((await as('203.0.113.7', AUTH)).status, 429, 'while blocked, the right password waits too');
+      assert.equal((await as('203.0.113.8', AUTH)).status, 200, 'another client is not locked out');
+
+      // The block runs out when Retry-After said (its Redis key expires then); the right password gets in and clears
+      // the count.
+      await new Promise((resolve) => setTimeout(resolve, Number(blocked.headers['retry-after']) * 1000));
+      assert.equal((await as('203.0.113.7', AUTH)).status, 200);
+      for (let i = 1; i <= 5; i += 1) assert.equal((await as('203.0.113.7', wrong)).status, 401, 'count cleared');
+
+      // Logged (rate-limited, never the credentials) and counted.
+      const failures = captured.lines.filter((l) => l.component === 'auth');
+      assert.ok(failures.length >= 1 && failures.length < 11, `${failures.length} lines for 11 failures`);
+      assert.equal(failures[0]!.client, '203.0.113.7');
+      assert.equal(failures[0]!.userMatched, true);
+      assert.doesNotMatch(captured.text.join(''), /not-the-password|correct horse|Basic /);
+      const metrics = await b.metrics.metrics();
+      assert.match(metrics, /^bill_fleet_auth_failures_total\{realm="board",outcome="rejected"\} 10$/m);
+      assert.match(metrics, /^bill_fleet_auth_failures_total\{realm="board",outcome="throttled"\} 2$/m);
+    });
+
+    test('the throttle is shared by every replica through Redis, with TTLs under QUEUE_PREFIX', async () => {
+      const env = { BOARD_LOGIN_FREE_ATTEMPTS: '2', BOARD_TRUST_PROXY: 'x-real-ip' };
+      const a = await board(env);
+      const b = await board(env);
+      const wrong = basic(USER, 'wrong-password-456');
+      const headers = { authorization: wrong, 'x-real-ip': '198.51.100.20' };
+      assert.equal((await raw(a.port, '/', { headers })).status, 401);
+      assert.equal((await raw(b.port, '/', { headers })).status, 401);
+      assert.equal((await raw(a.port, '/', { headers })).status, 429, 'the third failure, across replicas');
+      assert.equal((await raw(b.port, '/', { headers })).status, 429);
+      const keys = await redis.keys(`${t.prefix}:auth-throttle:board:*`);
+      assert.ok(keys.length >= 2, keys.join(', '));
+      assert.deepEqual(await keysWithoutTtl(redis, t.prefix, KIND_NAMES), []);
+    });
+
+    test('wrong bearer tokens on /metrics are throttled the same way', async () => {
+      const token = 'a-metrics-token-of-16+';
+      const { port, metrics } = await board({ METRICS_TOKEN: token, BOARD_LOGIN_FREE_ATTEMPTS: '3' });
+      const as = (authorization: string) => raw(port, '/metrics', { headers: { authorization } });
+      for (let i = 0; i < 3; i += 1) assert.equal((await as('Bearer wrong-token-000000')).status, 401);
+      const blocked = await as('Bearer wrong-token-000000');
+      assert.equal(blocked.status, 429);
+      assert.equal(blocked.headers['retry-after'], '1');
+      assert.equal((await as(`Bearer ${token}`)).status, 429);
+      assert.match(
+        await metrics.metrics(),
+        /^bill_fleet_auth_failures_total\{realm="metrics",outcome="rejected"\} 3$/m,
+      );
+    });
+
+    test('blocks double after the free attempts, up to the cap; IPv6 clients count per /64', () => {
+      const s = { freeAttempts: 5, maxBlockSeconds: 900 };
+      assert.deepEqual(
+        [5, 6, 7, 8, 9, 15, 16, 100].map((n) => blockSeconds(n, s)),
+        [0, 1, 2, 4, 8, 512, 900, 900],
+      );
+      assert.equal(clientKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+      assert.equal(clientKey('2001:db8:1:2:bbbb:cccc:dddd:eeee'), '2001:db8:1:2::/64');
+      assert.equal(clientKey('::1'), '0:0:0:0::/64');
+      assert.equal(clientKey('203.0.113.7'), '203.0.113.7');
+    });
+  });
+
+  describe('/readyz detail', () => {
+    test('anyone sees ok/fail; the driver error (host, port) only the board’s operators and METRICS_TOKEN', async () => {
+      const unreachable = new pg.Pool({ connectionString: 'postgres://fleet_role@127.0.0.1:1/db', max: 1 });
+      unreachable.on('error', () => undefined);
+      const token = 'a-metrics-token-of-16+';
+      const health = await startHealthServer({
+        host: '127.0.0.1',
+        port: 0,
+        checks: { postgres: postgresCheck(unreachable) },
+        isDraining: () => false,
+        metrics: new FleetMetrics(),
+        metricsToken: token,
+        log: t.log,
+      });
+      try {
+        const anonymous = await fetch(`${health.url}/readyz`);
+        assert.equal(anonymous.status, 503);
+        const text = await anonymous.text();
+        assert.deepEqual(JSON.parse(text), { status: 'not ready', checks: { postgres: 'fail' } });
+        assert.doesNotMatch(text, /127\.0\.0\.1|ECONNREFUSED|fleet_role/);
+        const wrong = await fetch(`${health.url}/readyz`, { headers: { authorization: 'Bearer nope-nope-nope-nope' } });
+        assert.doesNotMatch(await wrong.text(), /ECONNREFUSED/);
+        const operator = await fetch(`${health.url}/readyz`, { headers: { authorization: `Bearer ${token}` } });
+        const body = (await operator.json()) as { detail: Record<string, { error?: string }> };
+        assert.match(body.detail.postgres?.error ?? '', /ECONNREFUSED 127\.0\.0\.1:1/);
+      } finally {
+        await health.close();
+        await unreachable.end();
+      }
+
+      const { port } = await board();
+      const plain = await raw(port, '/readyz');
+      assert.deepEqual(JSON.parse(plain.body), { status: 'ready', checks: { redis: 'ok', postgres: 'ok' } });
+      const withLogin = await raw(port, '/readyz', { headers: { authorization: AUTH } });
+      assert.equal((JSON.parse(withLogin.body) as { detail: { redis: { ok: boolean } } }).detail.redis.ok, true);
     });
   });
 });

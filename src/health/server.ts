@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { AuthGate, AuthThrottle } from '../auth-throttle.js';
 import type { Resources } from '../resources.js';
 import type { FleetMetrics } from '../metrics.js';
 import { postgresCheck, redisCheck, workersCheck } from './checks.js';
@@ -85,6 +86,17 @@ export function startWorkerHealthServer(opts: {
     isDraining: () => opts.workers.isDraining(),
     metrics: opts.metrics,
     metricsToken: config.board.metricsToken,
+    // Wrong tokens are throttled like board logins (the worker is reached directly: the socket names the client).
+    ...(config.board.metricsToken !== undefined
+      ? {
+          metricsGate: new AuthGate(
+            new AuthThrottle(opts.resources.redis, config.queuePrefix, 'metrics', config.board.loginThrottle),
+            'metrics',
+            log,
+            opts.metrics,
+          ),
+        }
+      : {}),
     log: log.child({ component: 'health' }),
   });
 }
