@@ -3,6 +3,8 @@
 //   /healthz /readyz /metrics        outside auth, at the root and under the base path
 //   {base}/…                         basic auth → same-origin guard → read-only guard → enqueue pages/API → Bull Board
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { BeforeHookResult, HookContext, IServerAdapter } from '@bull-board/api/typings/app';
@@ -25,7 +27,9 @@ import { requestInfo } from '../src/request-info.js';
 import { basicAuth, checkCredentials, decideAuth } from './auth.js';
 import { enqueueRouter } from './enqueue.js';
 import { environmentBadge, joinPath } from './html.js';
+import { bodyParsers, errorHandler, jsonOrFormOnly } from './body.js';
 import { hostAllowed, hostGuard } from './hosts.js';
+import { noStoreBehindAuth, ownPagesPolicy, securityHeaders } from './security-headers.js';
 import { sameOriginOnly } from './same-origin.js';
 
 export interface BoardDeps {
@@ -51,6 +55,13 @@ export interface BoardApp {
 export class BoardAuthError extends Error {
   override name = 'BoardAuthError';
 }
+
+/** Where @bull-board/ui keeps its built JS and CSS (Bull Board serves the same folder under {base}/static). */
+const BULL_BOARD_STATIC = join(
+  dirname(createRequire(import.meta.url).resolve('@bull-board/ui/package.json')),
+  'dist',
+  'static',
+);
 
 /** Bull Board answers 405 to writes on a read-only queue; queue-wide actions (pause all…) are refused the same way. */
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -147,15 +158,6 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
   });
 
   const board = Router();
-  board.use((_req, res, next) => {
-    // The write buttons must not be clickable from inside someone else's frame (clickjacking).
-    res.set({
-      'X-Frame-Options': 'DENY',
-      'Content-Security-Policy': "frame-ancestors 'none'",
-      'Referrer-Policy': 'same-origin',
-    });
-    next();
-  });
   if (auth.mode === 'basic')
     board.use(
       basicAuth({
@@ -166,6 +168,7 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
         clientOf,
       }),
     );
+  board.use(noStoreBehindAuth());
   board.use(sameOriginOnly({ publicOrigin: config.board.publicOrigin, trustProxy: config.board.trustProxy }));
   if (config.board.readOnly) {
     board.use('/api', (req, res, next) => {
@@ -173,6 +176,8 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
       res.status(405).set('Allow', 'GET, HEAD').json({ error: 'the board is read-only (BOARD_READ_ONLY=true)' });
     });
   }
+  board.use(jsonOrFormOnly(), ...bodyParsers());
+  board.use(['/enqueue', '/audit'], ownPagesPolicy());
   board.use(
     enqueueRouter({
       queues,
@@ -183,10 +188,16 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
       log,
     }),
   );
-  board.use(serverAdapter.getRouter() as Router);
+  // Bull Board's hashed static files, served here so they can be revalidated (its own static route marks them public).
+  board.use('/static', express.static(BULL_BOARD_STATIC, { cacheControl: false, index: false }));
+  // Bull Board's router is an Express app of its own, which would announce itself again (X-Powered-By).
+  const bullBoard = serverAdapter.getRouter() as Express;
+  bullBoard.disable('x-powered-by');
+  board.use(bullBoard);
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders());
   // Without credentials the Host header is all that tells the board's own pages from a DNS-rebinding page: only
   // loopback names and BOARD_ALLOWED_HOSTS are answered. Health probes come with the platform's own Host.
   if (auth.mode === 'open' || config.board.allowedHosts.length > 0) {
@@ -205,19 +216,8 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
   app.use(health);
   if (base !== '/') app.use(base, health);
   app.use(base, board);
-  app.use(
-    (
-      err: Error & { status?: number; type?: string },
-      _req: express.Request,
-      res: express.Response,
-      _next: express.NextFunction,
-    ) => {
-      // Body-parser errors (malformed JSON, too large) carry their status; anything else is ours.
-      const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
-      if (status === 500) log.error({ err: err.message }, 'board request failed');
-      res.status(status).json({ error: status === 500 ? 'internal error; see the board logs' : err.message });
-    },
-  );
+  // Body-parser errors keep their status with a fixed message; anything else is a 500. Neither echoes the error.
+  app.use(errorHandler((err, req) => log.error({ err: err.message, path: req.path }, 'board request failed')));
 
   return {
     app,

@@ -266,4 +266,94 @@ describe('board hardening', () => {
       assert.equal((JSON.parse(withLogin.body) as { detail: { redis: { ok: boolean } } }).detail.redis.ok, true);
     });
   });
+
+  describe('headers', () => {
+    test('a real CSP on the pages, nosniff everywhere, no X-Powered-By, no-store behind auth', async () => {
+      const { port } = await board();
+      const as = (path: string, headers: Record<string, string> = { authorization: AUTH }) =>
+        raw(port, path, { headers });
+      const page = await as('/');
+      const csp = String(page.headers['content-security-policy']);
+      assert.match(csp, /default-src 'self'/);
+      assert.match(csp, /script-src 'self'(;|$)/, 'scripts from the board only, none inline');
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.match(csp, /font-src 'self'/, "Google's font is blocked on purpose");
+      assert.doesNotMatch(csp, /googleapis|upgrade-insecure-requests/);
+      const ownPage = await as('/enqueue');
+      assert.match(String(ownPage.headers['content-security-policy']), /style-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+      for (const [path, headers] of [
+        ['/', { authorization: AUTH }],
+        ['/', {}],
+        ['/api/queues', { authorization: AUTH }],
+        ['/healthz', {}],
+        ['/readyz', {}],
+        ['/metrics', {}],
+        ['/no-such-page', { authorization: AUTH }],
+      ] as const) {
+        const res = await as(path, headers);
+        assert.equal(res.headers['x-content-type-options'], 'nosniff', `${path} ${res.status}`);
+        assert.equal(res.headers['x-powered-by'], undefined, path);
+      }
+      for (const path of ['/', '/api/queues', '/enqueue', '/queue/fetch-bills'])
+        assert.equal((await as(path)).headers['cache-control'], 'no-store', path);
+      const script = /src="(static\/js\/main\.[^"]+\.js)"/.exec(page.body)?.[1];
+      assert.ok(script, 'the page names its script');
+      const asset = await as(`/${script}`);
+      assert.equal(asset.status, 200);
+      assert.equal(
+        asset.headers['cache-control'],
+        'private, no-cache',
+        'static files are revalidated, not stored publicly',
+      );
+    });
+  });
+
+  describe('hostile bodies', () => {
+    test('writes take JSON or a form only: text/plain is 415 and enqueues nothing', async () => {
+      const { port } = await board();
+      const fetchBills = new Queue('fetch-bills', { connection: redis, prefix: t.prefix });
+      const before = await fetchBills.count();
+      for (const [path, type] of [
+        ['/api/jobs/fetch-bills', 'text/plain'],
+        ['/api/queues/fetch-bills/add', 'text/plain;charset=UTF-8'],
+        ['/enqueue/fetch-bills', 'multipart/form-data; boundary=x'],
+      ]) {
+        const res = await raw(port, path!, {
+          method: 'POST',
+          headers: { authorization: AUTH, 'content-type': type! },
+          body: '{"limit": 5}',
+        });
+        assert.equal(res.status, 415, `${path} ${type}`);
+      }
+      const noType = await raw(port, '/api/jobs/fetch-bills', {
+        method: 'POST',
+        headers: { authorization: AUTH },
+        body: '{"limit": 5}',
+      });
+      assert.equal(noType.status, 415, 'a body without a type');
+      assert.equal(await fetchBills.count(), before, 'nothing was enqueued');
+      await fetchBills.close();
+    });
+
+    test('deeply nested JSON is 400 with a fixed message; a parse error does not echo the parser', async () => {
+      const { port } = await laptopBoard();
+      const deep = `{"name":"fetch-bills","data":{},"options":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`;
+      for (const path of ['/api/queues/fetch-bills/add', '/api/jobs/fetch-bills']) {
+        const res = await raw(port, path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: deep,
+        });
+        assert.equal(res.status, 400, path);
+        assert.deepEqual(JSON.parse(res.body), { error: 'the JSON body is nested deeper than 32 levels' });
+      }
+      const malformed = await raw(port, '/api/jobs/fetch-bills', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"limit":',
+      });
+      assert.equal(malformed.status, 400);
+      assert.deepEqual(JSON.parse(malformed.body), { error: 'the body is not valid JSON' });
+    });
+  });
 });

@@ -319,7 +319,11 @@ describe('board over HTTP', () => {
     const html = await form.text();
     assert.match(html, /action="\/enqueue\/fetch-bills"/);
     assert.match(html, /name="introducedAfter" type="date"/);
-    assert.match(html, /<div class="env"[^>]*>local<\/div>/, "the environment strip, as on Bull Board's pages");
+    assert.match(
+      html,
+      /<div class="env env-other"[^>]*>local<\/div>/,
+      "the environment strip, as on Bull Board's pages",
+    );
 
     const post = (kind: string, fields: Record<string, string>) =>
       fetch(`${url}/enqueue/${kind}`, {
