@@ -14,7 +14,16 @@ import express, { Router, type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { z } from 'zod';
-import { InvalidPayloadError, KIND_NAMES, getKind, isKindName, openQueue, type KindName } from '../queues/index.js';
+import {
+  InvalidPayloadError,
+  KIND_NAMES,
+  getKind,
+  isKindName,
+  openQueue,
+  parsePayload,
+  type KindName,
+} from '../queues/index.js';
+import { CHECKPOINT_KEY } from '../queues/job-kind.js';
 import { jobIdOf, parseSubmission, submit } from '../queues/submit.js';
 import type { Config } from '../src/config.js';
 import { postgresCheck, redisCheck, workersCheck, type Check } from '../src/health/checks.js';
@@ -24,6 +33,7 @@ import type { Logger } from '../src/logger.js';
 import type { FleetMetrics } from '../src/metrics.js';
 import { AuthGate, AuthThrottle } from '../src/auth-throttle.js';
 import { requestInfo } from '../src/request-info.js';
+import { AuditTrail, auditRouter, auditWrites } from './audit.js';
 import { basicAuth, checkCredentials, decideAuth } from './auth.js';
 import { enqueueRouter } from './enqueue.js';
 import { environmentBadge, joinPath } from './html.js';
@@ -96,6 +106,13 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
     deps.metrics,
   );
 
+  const audit = new AuditTrail(
+    deps.redis,
+    config.queuePrefix,
+    config.board.auditKeep,
+    log.child({ component: 'audit' }),
+  );
+
   let draining = false;
   const checks: Record<string, Check> = { redis: redisCheck(deps.redis), postgres: postgresCheck(deps.pool) };
   if (deps.workers) checks.workers = workersCheck(deps.workers);
@@ -146,6 +163,7 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
         environment: environmentBadge(config.board.environment),
         miscLinks: [
           { text: 'Enqueue a job', url: joinPath(base, 'enqueue') },
+          { text: 'Recent actions', url: joinPath(base, 'audit') },
           { text: 'Readiness', url: joinPath(base, 'readyz') },
           { text: 'Metrics', url: joinPath(base, 'metrics') },
         ],
@@ -153,7 +171,9 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
         // No jobDetails.defaultTab: Bull Board already opens a failed job on its Error tab, and a forced default
         // would open every other job (active, completed) on an empty "No errors recorded" instead of its data.
       },
-      handlerHooks: { before: bullBoardAdd(queues, log) },
+      handlerHooks: {
+        before: async (ctx) => (await bullBoardAdd(queues, log)(ctx)) ?? bullBoardUpdateData(ctx),
+      },
     },
   });
 
@@ -168,6 +188,8 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
         clientOf,
       }),
     );
+  // Every write that got past auth is recorded, refused ones (cross-site, read-only, invalid payload) included.
+  board.use(auditWrites({ trail: audit, clientOf }));
   board.use(noStoreBehindAuth());
   board.use(sameOriginOnly({ publicOrigin: config.board.publicOrigin, trustProxy: config.board.trustProxy }));
   if (config.board.readOnly) {
@@ -178,6 +200,9 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
   }
   board.use(jsonOrFormOnly(), ...bodyParsers());
   board.use(['/enqueue', '/audit'], ownPagesPolicy());
+  board.use(
+    auditRouter({ trail: audit, basePath: base, title: config.board.title, environment: config.board.environment }),
+  );
   board.use(
     enqueueRouter({
       queues,
@@ -267,6 +292,33 @@ function bullBoardAdd(queues: ReadonlyMap<KindName, Queue>, log: Logger) {
       throw err;
     }
   };
+}
+
+/**
+ * Bull Board's "update data" replaces a job's data with whatever JSON the operator typed: it goes through the kind's
+ * schema first, as every other way in does (400 with zod's message; nothing stored). A backfill's checkpoint is not
+ * part of the payload: it is set aside for the check and kept.
+ */
+function bullBoardUpdateData(ctx: HookContext): BeforeHookResult {
+  if (ctx.method !== 'patch' || ctx.route !== '/api/queues/:queueName/:jobId/update-data') return;
+  const queueName = String(ctx.request.params.queueName);
+  if (!isKindName(queueName)) return;
+  const body = (ctx.request.body ?? {}) as { jobData?: unknown };
+  const data = body.jobData;
+  const { [CHECKPOINT_KEY]: checkpoint, ...payload } =
+    data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
+  try {
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+      throw new InvalidPayloadError(queueName, 'job data must be a JSON object');
+    body.jobData = {
+      ...parsePayload(queueName, payload),
+      ...(checkpoint !== undefined ? { [CHECKPOINT_KEY]: checkpoint } : {}),
+    };
+    return { allow: true };
+  } catch (err) {
+    if (err instanceof InvalidPayloadError) return { allow: false, status: 400, message: err.message };
+    throw err;
+  }
 }
 
 function describeKind(name: KindName): string {

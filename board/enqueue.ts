@@ -84,6 +84,9 @@ export function enqueueRouter(opts: EnqueueOptions): Router {
     const form = (req.body ?? {}) as Record<string, unknown>;
     try {
       const added = await add(kind, payloadFromForm(kind, form), flag(form[FORCE_FIELD]));
+      // The form answers with HTML or a redirect: the audit trail gets the job and outcome from here.
+      res.locals.auditJobId = added.jobId;
+      res.locals.auditDetail = added.message;
       if (added.result.outcome === 'finished') {
         res
           .status(409)
@@ -94,6 +97,7 @@ export function enqueueRouter(opts: EnqueueOptions): Router {
       res.redirect(303, added.url);
     } catch (err) {
       const status = err instanceof InvalidPayloadError ? 400 : 503;
+      res.locals.auditDetail = errorMessage(err);
       if (status === 503) opts.log.error({ queue: kind, err: errorMessage(err) }, 'enqueue from the board failed');
       res
         .status(status)

@@ -29,6 +29,9 @@ export interface JobKind<S extends z.ZodType = z.ZodType> {
   jobId?(payload: z.output<S>): string;
 }
 
+/** Where a running job keeps its checkpoint inside its data; not part of the payload its schema parses. */
+export const CHECKPOINT_KEY = '_checkpoint';
+
 /** Retention is bounded so Redis memory stays flat: a week / 1000 completed, a month / 5000 failed. */
 export const DEFAULT_RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
   removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },

@@ -356,4 +356,148 @@ describe('board hardening', () => {
       assert.deepEqual(JSON.parse(malformed.body), { error: 'the body is not valid JSON' });
     });
   });
+
+  describe('audit trail', () => {
+    interface Entry {
+      user: string;
+      action: string;
+      queue?: string;
+      jobId?: string;
+      result: string;
+      status: number;
+      detail?: string;
+    }
+    const actionsOf = async (port: number, authorization?: string) =>
+      (
+        JSON.parse((await raw(port, '/api/audit', { headers: authorization ? { authorization } : {} })).body) as {
+          actions: Entry[];
+        }
+      ).actions;
+    /** An entry is stored once its response has gone out: wait until the list holds `count` of them. */
+    const settled = async (port: number, count: number, authorization?: string) => {
+      for (;;) {
+        const actions = await actionsOf(port, authorization);
+        if (actions.length >= count) return actions;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+
+    test('every write is one log line and one entry (who, what, which queue/job, result), shown on the board', async () => {
+      const captured = capturedLog();
+      const b = await startTestBoard(
+        t,
+        { HOST: '0.0.0.0', BOARD_USERNAME: USER, BOARD_PASSWORD: PASSWORD },
+        redis,
+        captured.log,
+      );
+      running.push(b);
+      await redis.del(`${t.prefix}:board:audit`); // earlier tests' boards share the prefix
+      const write = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+        raw(b.port, path, {
+          method,
+          headers: {
+            authorization: AUTH,
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...headers,
+          },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+      assert.equal((await write('PUT', '/api/queues/monitor/pause')).status, 200);
+      assert.equal((await write('PUT', '/api/queues/monitor/resume')).status, 200);
+      const enqueued = await write('POST', '/api/jobs/fetch-bills', { limit: 9 });
+      assert.equal(enqueued.status, 201);
+      const jobId = (JSON.parse(enqueued.body) as { jobId: string }).jobId;
+      const form = await raw(b.port, '/enqueue/backfill-session', {
+        method: 'POST',
+        headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'parliament=44&session=1',
+      });
+      assert.equal(form.status, 303);
+      assert.equal(
+        (await write('PUT', '/api/queues/pause', undefined, { origin: 'https://evil.example' })).status,
+        403,
+      );
+      assert.equal((await write('PUT', `/api/queues/fetch-bills/${jobId}/clean`)).status, 204);
+      assert.equal(
+        (await write('PUT', '/api/queues/fetch-bills/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E/retry')).status,
+        404,
+      );
+
+      const actions = await settled(b.port, 7, AUTH);
+      assert.deepEqual(
+        actions.map((a) => [a.user, a.action, a.queue ?? null, a.result, a.status]),
+        [
+          [USER, 'job.retry', 'fetch-bills', 'refused', 404],
+          [USER, 'job.remove', 'fetch-bills', 'ok', 204],
+          [USER, 'queues.pause-all', null, 'refused', 403],
+          [USER, 'job.enqueue', 'backfill-session', 'ok', 303],
+          [USER, 'job.enqueue', 'fetch-bills', 'ok', 201],
+          [USER, 'queue.resume', 'monitor', 'ok', 200],
+          [USER, 'queue.pause', 'monitor', 'ok', 200],
+        ],
+      );
+      assert.equal(actions[1]!.jobId, jobId);
+      assert.equal(actions[3]!.jobId, 'backfill-44-1');
+      assert.match(actions[2]!.detail ?? '', /cross-site request refused/);
+      assert.equal(actions[0]!.jobId, '<img src=x onerror=alert(1)>');
+
+      const lines = captured.lines.filter((l) => l.component === 'audit');
+      assert.equal(lines.length, 7, 'one log line per write');
+      assert.deepEqual((lines[0]!.audit as Entry).action, 'queue.pause');
+      assert.equal((lines[0]!.audit as Entry).user, USER);
+
+      const page = await raw(b.port, '/audit', { headers: { authorization: AUTH } });
+      assert.equal(page.status, 200);
+      assert.match(page.body, /<h1>Recent actions<\/h1>/);
+      assert.match(page.body, /&lt;img src=x onerror=alert\(1\)&gt;/);
+      assert.doesNotMatch(page.body, /<img src=x/);
+      assert.equal((await raw(b.port, '/audit')).status, 401, 'behind the same auth');
+      assert.equal((await raw(b.port, '/api/audit')).status, 401);
+      assert.match((await raw(b.port, '/', { headers: { authorization: AUTH } })).body, /Recent actions/);
+      await new Queue('backfill-session', { connection: redis, prefix: t.prefix }).obliterate({ force: true });
+    });
+
+    test('the list is bounded (BOARD_AUDIT_KEEP) and has a TTL; without auth the user is "anonymous (auth off)"', async () => {
+      const { port } = await laptopBoard({ BOARD_AUDIT_KEEP: '10' });
+      await redis.del(`${t.prefix}:board:audit`);
+      for (let i = 0; i < 12; i += 1) await raw(port, '/api/queues/monitor/resume', { method: 'PUT' });
+      const actions = await settled(port, 10);
+      assert.equal(actions.length, 10);
+      assert.equal(actions[0]!.user, 'anonymous (auth off)');
+      assert.equal(await redis.llen(`${t.prefix}:board:audit`), 10);
+      assert.ok((await redis.ttl(`${t.prefix}:board:audit`)) > 80 * 24 * 3600);
+      assert.deepEqual(await keysWithoutTtl(redis, t.prefix, KIND_NAMES), []);
+    });
+
+    test("Bull Board's update data goes through the kind's schema (400, nothing stored); a checkpoint is kept", async () => {
+      const { port } = await board();
+      const fetchBills = new Queue('fetch-bills', { connection: redis, prefix: t.prefix });
+      const backfill = new Queue('backfill-session', { connection: redis, prefix: t.prefix });
+      const job = await fetchBills.add('fetch-bills', { limit: 5 });
+      const update = (queue: string, id: string, jobData: unknown) =>
+        raw(port, `/api/queues/${queue}/${id}/update-data`, {
+          method: 'PATCH',
+          headers: { authorization: AUTH, 'content-type': 'application/json' },
+          body: JSON.stringify({ jobData }),
+        });
+      const bad = await update('fetch-bills', job.id!, { limit: 'lots' });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body, /invalid fetch-bills payload/);
+      assert.deepEqual((await fetchBills.getJob(job.id!))!.data, { limit: 5 }, 'nothing stored');
+      const unknown = await update('fetch-bills', job.id!, { limit: 5, sesion: 1 });
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.body, /unknown field\(s\): sesion/);
+      assert.equal((await update('fetch-bills', job.id!, { limit: 7 })).status, 200);
+      assert.deepEqual((await fetchBills.getJob(job.id!))!.data, { limit: 7 });
+
+      const resumed = await backfill.add('backfill-session', { parliament: 44, session: 1, limit: 1000 });
+      const withCheckpoint = { parliament: 44, session: 1, limit: 500, _checkpoint: { page: 3 } };
+      assert.equal((await update('backfill-session', resumed.id!, withCheckpoint)).status, 200);
+      assert.deepEqual((await backfill.getJob(resumed.id!))!.data, withCheckpoint);
+      await fetchBills.obliterate({ force: true });
+      await backfill.obliterate({ force: true });
+      await fetchBills.close();
+      await backfill.close();
+    });
+  });
 });

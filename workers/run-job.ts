@@ -12,8 +12,10 @@ import {
 import type { WorkerResources } from '../src/resources.js';
 import type { JobContext, Processor } from './context.js';
 
-/** Where a checkpoint lives inside the job's data; stripped before the payload is parsed. */
-export const CHECKPOINT_KEY = '_checkpoint';
+// Where a checkpoint lives inside the job's data (stripped before the payload is parsed): declared with the job kinds,
+// since the board's "update data" validates payloads that carry one.
+import { CHECKPOINT_KEY } from '../queues/job-kind.js';
+export { CHECKPOINT_KEY };
 
 /** Errors that mean the job itself is wrong or upstream refused it: retrying in a minute would fail the same way. */
 export function isPermanent(err: unknown): boolean {
