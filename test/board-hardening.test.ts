@@ -246,6 +246,8 @@ describe('board hardening', () => {
       try {
         const anonymous = await fetch(`${health.url}/readyz`);
         assert.equal(anonymous.status, 503);
+        assert.equal(anonymous.headers.get('x-content-type-options'), 'nosniff');
+        assert.equal(anonymous.headers.get('x-powered-by'), null);
         const text = await anonymous.text();
         assert.deepEqual(JSON.parse(text), { status: 'not ready', checks: { postgres: 'fail' } });
         assert.doesNotMatch(text, /127\.0\.0\.1|ECONNREFUSED|fleet_role/);

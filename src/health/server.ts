@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import helmet from 'helmet';
 import { AuthGate, AuthThrottle } from '../auth-throttle.js';
 import type { Resources } from '../resources.js';
 import type { FleetMetrics } from '../metrics.js';
@@ -24,6 +25,15 @@ export async function startHealthServer(
 ): Promise<HealthServer> {
   const app = express();
   app.disable('x-powered-by');
+  // JSON and Prometheus text only: nothing may be framed, sniffed or loaded from here.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] },
+      },
+    }),
+  );
   app.use(healthRouter(options));
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('not found: this worker serves /healthz, /readyz and /metrics\n');
