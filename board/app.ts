@@ -3,6 +3,8 @@
 //   /healthz /readyz /metrics        outside auth, at the root and under the base path
 //   {base}/…                         basic auth → same-origin guard → read-only guard → enqueue pages/API → Bull Board
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { BeforeHookResult, HookContext, IServerAdapter } from '@bull-board/api/typings/app';
@@ -12,17 +14,32 @@ import express, { Router, type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { z } from 'zod';
-import { InvalidPayloadError, KIND_NAMES, getKind, isKindName, openQueue, type KindName } from '../queues/index.js';
+import {
+  InvalidPayloadError,
+  KIND_NAMES,
+  getKind,
+  isKindName,
+  openQueue,
+  parsePayload,
+  type KindName,
+} from '../queues/index.js';
 import { jobIdOf, parseSubmission, submit } from '../queues/submit.js';
 import type { Config } from '../src/config.js';
 import { postgresCheck, redisCheck, workersCheck, type Check } from '../src/health/checks.js';
 import { healthRouter } from '../src/health/routes.js';
+import { RateLimitedLog } from '../src/log-limit.js';
 import type { Logger } from '../src/logger.js';
 import type { FleetMetrics } from '../src/metrics.js';
 import { FetchLog } from '../src/stores/fetch-log.js';
-import { basicAuth, decideAuth } from './auth.js';
+import { AuthGate, AuthThrottle } from '../src/auth-throttle.js';
+import { requestInfo } from '../src/request-info.js';
+import { AuditTrail, auditRouter, auditWrites } from './audit.js';
+import { basicAuth, checkCredentials, decideAuth } from './auth.js';
 import { enqueueRouter } from './enqueue.js';
 import { environmentBadge, joinPath } from './html.js';
+import { bodyParsers, errorHandler, jsonOrFormOnly } from './body.js';
+import { hostAllowed, hostGuard } from './hosts.js';
+import { noStoreBehindAuth, ownPagesPolicy, securityHeaders } from './security-headers.js';
 import { sameOriginOnly } from './same-origin.js';
 
 export interface BoardDeps {
@@ -49,6 +66,13 @@ export class BoardAuthError extends Error {
   override name = 'BoardAuthError';
 }
 
+/** Where @bull-board/ui keeps its built JS and CSS (Bull Board serves the same folder under {base}/static). */
+const BULL_BOARD_STATIC = join(
+  dirname(createRequire(import.meta.url).resolve('@bull-board/ui/package.json')),
+  'dist',
+  'static',
+);
+
 /** Bull Board answers 405 to writes on a read-only queue; queue-wide actions (pause all…) are refused the same way. */
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -66,6 +90,29 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
   }
   deps.metrics.watch({ queues: [...queues.values()], fetchLog: new FetchLog(deps.pool) });
 
+  // Failed logins and failed /metrics tokens, throttled per client across every board replica (Redis).
+  const trust = config.board.trustProxy;
+  const clientOf = (req: express.Request) => requestInfo(req, trust).ip;
+  const boardGate = new AuthGate(
+    new AuthThrottle(deps.redis, config.queuePrefix, 'board', config.board.loginThrottle),
+    'board',
+    log,
+    deps.metrics,
+  );
+  const metricsGate = new AuthGate(
+    new AuthThrottle(deps.redis, config.queuePrefix, 'metrics', config.board.loginThrottle),
+    'metrics',
+    log,
+    deps.metrics,
+  );
+
+  const audit = new AuditTrail(
+    deps.redis,
+    config.queuePrefix,
+    config.board.auditKeep,
+    log.child({ component: 'audit' }),
+  );
+
   let draining = false;
   const checks: Record<string, Check> = { redis: redisCheck(deps.redis), postgres: postgresCheck(deps.pool) };
   if (deps.workers) checks.workers = workersCheck(deps.workers);
@@ -74,6 +121,20 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
     isDraining: () => draining || (deps.workers?.isDraining() ?? false),
     metrics: deps.metrics,
     metricsToken: config.board.metricsToken,
+    metricsGate,
+    clientOf,
+    // /readyz's errors: to the board's own operators (their credentials; on a password-free board, its own names).
+    readinessDetailFor: async (req) => {
+      if (auth.mode !== 'basic') return hostAllowed(requestInfo(req, trust).host, config.board.allowedHosts);
+      const header = req.get('authorization');
+      if (!header?.toLowerCase().startsWith('basic ')) return false;
+      const check = checkCredentials(header, auth.username, auth.password);
+      const outcome = await boardGate.attempt(
+        { client: clientOf(req), method: req.method, path: req.path, detail: { userMatched: check.userMatched } },
+        check.ok,
+      );
+      return outcome.allowed;
+    },
     log: log.child({ component: 'health' }),
   });
 
@@ -102,6 +163,7 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
         environment: environmentBadge(config.board.environment),
         miscLinks: [
           { text: 'Enqueue a job', url: joinPath(base, 'enqueue') },
+          { text: 'Recent actions', url: joinPath(base, 'audit') },
           { text: 'Readiness', url: joinPath(base, 'readyz') },
           { text: 'Metrics', url: joinPath(base, 'metrics') },
         ],
@@ -109,28 +171,38 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
         // No jobDetails.defaultTab: Bull Board already opens a failed job on its Error tab, and a forced default
         // would open every other job (active, completed) on an empty "No errors recorded" instead of its data.
       },
-      handlerHooks: { before: bullBoardAdd(queues, log) },
+      handlerHooks: {
+        before: async (ctx) => (await bullBoardAdd(queues, log)(ctx)) ?? bullBoardUpdateData(ctx),
+      },
     },
   });
 
   const board = Router();
-  board.use((_req, res, next) => {
-    // The write buttons must not be clickable from inside someone else's frame (clickjacking).
-    res.set({
-      'X-Frame-Options': 'DENY',
-      'Content-Security-Policy': "frame-ancestors 'none'",
-      'Referrer-Policy': 'same-origin',
-    });
-    next();
-  });
-  if (auth.mode === 'basic') board.use(basicAuth(auth.username, auth.password, config.board.title));
-  board.use(sameOriginOnly());
+  if (auth.mode === 'basic')
+    board.use(
+      basicAuth({
+        username: auth.username,
+        password: auth.password,
+        realm: config.board.title,
+        gate: boardGate,
+        clientOf,
+      }),
+    );
+  // Every write that got past auth is recorded, refused ones (cross-site, read-only, invalid payload) included.
+  board.use(auditWrites({ trail: audit, clientOf }));
+  board.use(noStoreBehindAuth());
+  board.use(sameOriginOnly({ publicOrigin: config.board.publicOrigin, trustProxy: config.board.trustProxy }));
   if (config.board.readOnly) {
     board.use('/api', (req, res, next) => {
       if (!WRITE_METHODS.has(req.method)) return next();
       res.status(405).set('Allow', 'GET, HEAD').json({ error: 'the board is read-only (BOARD_READ_ONLY=true)' });
     });
   }
+  board.use(jsonOrFormOnly(), ...bodyParsers());
+  board.use(['/enqueue', '/audit'], ownPagesPolicy());
+  board.use(
+    auditRouter({ trail: audit, basePath: base, title: config.board.title, environment: config.board.environment }),
+  );
   board.use(
     enqueueRouter({
       queues,
@@ -141,26 +213,36 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
       log,
     }),
   );
-  board.use(serverAdapter.getRouter() as Router);
+  // Bull Board's hashed static files, served here so they can be revalidated (its own static route marks them public).
+  board.use('/static', express.static(BULL_BOARD_STATIC, { cacheControl: false, index: false }));
+  // Bull Board's router is an Express app of its own, which would announce itself again (X-Powered-By).
+  const bullBoard = serverAdapter.getRouter() as Express;
+  bullBoard.disable('x-powered-by');
+  board.use(bullBoard);
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders());
+  // Without credentials the Host header is all that tells the board's own pages from a DNS-rebinding page: only
+  // loopback names and BOARD_ALLOWED_HOSTS are answered. Health probes come with the platform's own Host.
+  if (auth.mode === 'open' || config.board.allowedHosts.length > 0) {
+    const probes = new Set(['/healthz', '/readyz', joinPath(base, 'healthz'), joinPath(base, 'readyz')]);
+    const refusedLog = new RateLimitedLog(log.child({ component: 'host-guard' }));
+    app.use(
+      hostGuard({
+        allowedHosts: config.board.allowedHosts,
+        trustProxy: config.board.trustProxy,
+        exempt: (path) => probes.has(path),
+        onRefused: (host) =>
+          refusedLog.warn({ host: host?.slice(0, 100) }, 'request for a host name the board does not answer to'),
+      }),
+    );
+  }
   app.use(health);
   if (base !== '/') app.use(base, health);
   app.use(base, board);
-  app.use(
-    (
-      err: Error & { status?: number; type?: string },
-      _req: express.Request,
-      res: express.Response,
-      _next: express.NextFunction,
-    ) => {
-      // Body-parser errors (malformed JSON, too large) carry their status; anything else is ours.
-      const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
-      if (status === 500) log.error({ err: err.message }, 'board request failed');
-      res.status(status).json({ error: status === 500 ? 'internal error; see the board logs' : err.message });
-    },
-  );
+  // Body-parser errors keep their status with a fixed message; anything else is a 500. Neither echoes the error.
+  app.use(errorHandler((err, req) => log.error({ err: err.message, path: req.path }, 'board request failed')));
 
   return {
     app,
@@ -210,6 +292,27 @@ function bullBoardAdd(queues: ReadonlyMap<KindName, Queue>, log: Logger) {
       throw err;
     }
   };
+}
+
+/**
+ * Bull Board's "update data" replaces a job's data with whatever JSON the operator typed: it goes through the kind's
+ * schema first, as every other way in does (400 with zod's message; nothing stored).
+ */
+function bullBoardUpdateData(ctx: HookContext): BeforeHookResult {
+  if (ctx.method !== 'patch' || ctx.route !== '/api/queues/:queueName/:jobId/update-data') return;
+  const queueName = String(ctx.request.params.queueName);
+  if (!isKindName(queueName)) return;
+  const body = (ctx.request.body ?? {}) as { jobData?: unknown };
+  const data = body.jobData;
+  try {
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+      throw new InvalidPayloadError(queueName, 'job data must be a JSON object');
+    body.jobData = parsePayload(queueName, data);
+    return { allow: true };
+  } catch (err) {
+    if (err instanceof InvalidPayloadError) return { allow: false, status: 400, message: err.message };
+    throw err;
+  }
 }
 
 function describeKind(name: KindName): string {

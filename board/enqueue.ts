@@ -1,7 +1,7 @@
 // Starting jobs from the board: an HTML form per job kind ({base}/enqueue) for operators, and a JSON API
 // (POST {base}/api/jobs/:kind) for scripts. Both validate with the kind's own zod schema through enqueue(), so a
 // bad value is refused with the same message a worker would give, and nothing is enqueued.
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Queue } from 'bullmq';
 import { fieldsOf, payloadFromStrings, type Field } from '../queues/fields.js';
 import { InvalidPayloadError, isKindName, KIND_NAMES, jobKinds, type KindName } from '../queues/index.js';
@@ -64,48 +64,49 @@ export function enqueueRouter(opts: EnqueueOptions): Router {
     res.type('html').send(renderForms(opts, formPath));
   });
 
-  router.post(
-    '/enqueue/:kind',
-    express.urlencoded({ extended: false, limit: '16kb' }),
-    async (req: Request, res: Response) => {
-      const kind = String(req.params.kind);
-      if (!isKindName(kind)) {
+  // Bodies are parsed (JSON or form, bounded) by board/body.ts before this router.
+  router.post('/enqueue/:kind', async (req: Request, res: Response) => {
+    const kind = String(req.params.kind);
+    if (!isKindName(kind)) {
+      res
+        .status(404)
+        .type('html')
+        .send(renderForms(opts, formPath, { message: unknownKind(kind) }));
+      return;
+    }
+    if (opts.readOnly) {
+      res
+        .status(405)
+        .type('html')
+        .send(renderForms(opts, formPath, { message: READ_ONLY }));
+      return;
+    }
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    try {
+      const added = await add(kind, payloadFromForm(kind, form), flag(form[FORCE_FIELD]));
+      // The form answers with HTML or a redirect: the audit trail gets the job and outcome from here.
+      res.locals.auditJobId = added.jobId;
+      res.locals.auditDetail = added.message;
+      if (added.result.outcome === 'finished') {
         res
-          .status(404)
+          .status(409)
           .type('html')
-          .send(renderForms(opts, formPath, { message: unknownKind(kind) }));
+          .send(renderForms(opts, formPath, { kind, message: added.message, values: form }));
         return;
       }
-      if (opts.readOnly) {
-        res
-          .status(405)
-          .type('html')
-          .send(renderForms(opts, formPath, { message: READ_ONLY }));
-        return;
-      }
-      const form = (req.body ?? {}) as Record<string, unknown>;
-      try {
-        const added = await add(kind, payloadFromForm(kind, form), flag(form[FORCE_FIELD]));
-        if (added.result.outcome === 'finished') {
-          res
-            .status(409)
-            .type('html')
-            .send(renderForms(opts, formPath, { kind, message: added.message, values: form }));
-          return;
-        }
-        res.redirect(303, added.url);
-      } catch (err) {
-        const status = err instanceof InvalidPayloadError ? 400 : 503;
-        if (status === 503) opts.log.error({ queue: kind, err: errorMessage(err) }, 'enqueue from the board failed');
-        res
-          .status(status)
-          .type('html')
-          .send(renderForms(opts, formPath, { kind, message: errorMessage(err), values: form }));
-      }
-    },
-  );
+      res.redirect(303, added.url);
+    } catch (err) {
+      const status = err instanceof InvalidPayloadError ? 400 : 503;
+      res.locals.auditDetail = errorMessage(err);
+      if (status === 503) opts.log.error({ queue: kind, err: errorMessage(err) }, 'enqueue from the board failed');
+      res
+        .status(status)
+        .type('html')
+        .send(renderForms(opts, formPath, { kind, message: errorMessage(err), values: form }));
+    }
+  });
 
-  router.post('/api/jobs/:kind', express.json({ limit: '64kb' }), async (req: Request, res: Response) => {
+  router.post('/api/jobs/:kind', async (req: Request, res: Response) => {
     const kind = String(req.params.kind);
     if (!isKindName(kind)) {
       res.status(404).json({ error: unknownKind(kind) });

@@ -97,6 +97,13 @@ function announceAuth(config: Config, log: Logger): void {
         ? 'BOARD AUTH IS DISABLED (BOARD_AUTH_DISABLED=true): anyone who can reach this port can retry, remove and start jobs'
         : `BOARD HAS NO PASSWORD: serving without authentication because HOST=${config.host} is loopback only`,
     );
+    // Without credentials only these Host names are answered (DNS rebinding): a proxy's public name must be listed.
+    log.info(
+      { allowedHosts: ['localhost', '127.0.0.1', '[::1]', ...config.board.allowedHosts] },
+      config.board.allowedHosts.length === 0
+        ? 'answering loopback host names only; list any other name the board is reached by in BOARD_ALLOWED_HOSTS'
+        : 'answering loopback host names and BOARD_ALLOWED_HOSTS only',
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import { loadConfigOrExit } from '../src/config.js';
 import { createPool } from '../src/db.js';
 import { createLogger } from '../src/logger.js';
 import { migrate } from '../src/migrations.js';
-import { redactUrl } from '../src/redis.js';
+import { redactText, redactUrl } from '../src/redact.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, { role: 'migrate' });
@@ -15,7 +15,7 @@ try {
     applied.length ? 'migrations applied' : 'schema up to date',
   );
 } catch (err) {
-  log.fatal({ err: (err as Error).message }, 'migration failed');
+  log.fatal({ err: redactText((err as Error).message, config.databaseUrl) }, 'migration failed');
   process.exitCode = 1;
 } finally {
   await pool.end();

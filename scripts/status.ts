@@ -8,7 +8,8 @@ import { errorMessage } from '../src/errors.js';
 import { fleetReport } from '../queues/fleet-report.js';
 import { FetchLog } from '../src/stores/fetch-log.js';
 import { renderStatus } from '../src/monitor/status-table.js';
-import { redactUrl, RedisUnavailableError } from '../src/redis.js';
+import { redactText, redactUrl } from '../src/redact.js';
+import { RedisUnavailableError } from '../src/redis.js';
 import { parseCommandLine, UsageError } from './cli/args.js';
 import { openProducer, type Producer } from './cli/producer.js';
 import { runCli, type ExitCode } from './cli/run.js';
@@ -56,7 +57,7 @@ async function openDatabase(config: Config, log: pino.Logger): Promise<pg.Pool> 
         `the fetch_logs table does not exist in ${redactUrl(config.databaseUrl)}: run npm run migrate`,
       );
     throw new CannotCheck(
-      `cannot reach PostgreSQL at ${redactUrl(config.databaseUrl)} (is it running? is DATABASE_URL right?) [${errorMessage(err)}]`,
+      `cannot reach PostgreSQL at ${redactUrl(config.databaseUrl)} (is it running? is DATABASE_URL right?) [${redactText(errorMessage(err), config.databaseUrl)}]`,
     );
   }
 }
@@ -122,7 +123,7 @@ await runCli(USAGE, async () => {
     // Anything else means the fleet could not be checked (a server went away mid-read, a bad reply): that is
     // exit 2, never 1, which says "checked, alerts crossed".
     process.stderr.write(
-      `error: ${err instanceof CannotCheck ? err.message : `could not read the fleet's status: ${errorMessage(err)}`}\n`,
+      `error: ${redactText(err instanceof CannotCheck ? err.message : `could not read the fleet's status: ${errorMessage(err)}`)}\n`,
     );
     return 2;
   }

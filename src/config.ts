@@ -3,6 +3,8 @@
 import { z } from 'zod';
 
 const CRON_OR_OFF = /^(off|(\S+\s+){4,5}\S+)$/;
+/** A DNS name or an IP literal, as BOARD_ALLOWED_HOSTS lists them (the port is not part of it). */
+const HOST_NAME = /^([a-z0-9-_]+\.)*[a-z0-9-_]+\.?$|^\[[0-9a-f:.]+\]$/;
 
 const bool = (fallback: boolean) =>
   z
@@ -109,7 +111,12 @@ export const envSchema = z
     RAILWAY_DEPLOYMENT_DRAINING_SECONDS: optionalInt(0, 3600),
 
     // Board
-    BOARD_USERNAME: z.string().min(1).optional(),
+    BOARD_USERNAME: z
+      .string()
+      .min(1)
+      // Basic auth sends "user:password" and splits at the first ':': such a user could never log in.
+      .refine((v) => !v.includes(':'), { error: "must not contain ':' (basic auth splits user and password there)" })
+      .optional(),
     BOARD_PASSWORD: z.string().min(12, { error: 'must be at least 12 characters' }).optional(),
     BOARD_AUTH_DISABLED: bool(false),
     BOARD_READ_ONLY: bool(false),
@@ -125,6 +132,37 @@ export const envSchema = z
       .string()
       .min(16, { error: 'must be at least 16 characters (or unset, to leave /metrics open)' })
       .optional(),
+    BOARD_ALLOWED_HOSTS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .refine((hosts) => hosts.every((h) => HOST_NAME.test(h)), {
+        error: 'must be host names separated by commas, such as board.example.org,ops.example.org (no scheme, no port)',
+      }),
+    BOARD_PUBLIC_URL: url(
+      ['http:', 'https:'],
+      'the http(s):// URL operators open the board at, such as https://board.example.org',
+    )
+      .transform((v) => new URL(v).origin)
+      .optional(),
+    RAILWAY_PUBLIC_DOMAIN: z.string().optional(),
+    BOARD_TRUST_PROXY: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^(false|x-real-ip|[1-9])$/, {
+        error:
+          "must be false, x-real-ip (one proxy that sets X-Real-IP, such as Railway's edge) or a number of proxies (1-9) that append to X-Forwarded-For",
+      })
+      .optional(),
+    BOARD_LOGIN_FREE_ATTEMPTS: int(5, 1, 100),
+    BOARD_LOGIN_MAX_BLOCK_SECONDS: int(900, 1, 24 * 3600),
+    BOARD_AUDIT_KEEP: int(1000, 10, 100_000),
 
     // Schedules (UTC)
     FETCH_BILLS_HOURLY_CRON: cron('0 * * * *'),
@@ -185,6 +223,17 @@ export const envSchema = z
 
 export type Env = z.infer<typeof envSchema>;
 
+/** BOARD_TRUST_PROXY: which proxy in front of the board may say who the client is and which scheme it used. */
+export type ProxyTrust = { mode: 'none' } | { mode: 'x-real-ip' } | { mode: 'hops'; hops: number };
+
+/** Unset: Railway's edge (X-Real-IP, X-Forwarded-Proto) when running on Railway, else no proxy. */
+function proxyTrustFrom(env: Pick<Env, 'BOARD_TRUST_PROXY' | 'RAILWAY_ENVIRONMENT_NAME'>): ProxyTrust {
+  const value = env.BOARD_TRUST_PROXY ?? (env.RAILWAY_ENVIRONMENT_NAME ? 'x-real-ip' : 'false');
+  if (value === 'false') return { mode: 'none' };
+  if (value === 'x-real-ip') return { mode: 'x-real-ip' };
+  return { mode: 'hops', hops: Number(value) };
+}
+
 export interface Config {
   redisUrl: string;
   databaseUrl: string;
@@ -230,6 +279,16 @@ export interface Config {
     syncSchedulesOnStart: boolean;
     /** When set, /metrics (board and workers) requires `Authorization: Bearer <token>`. */
     metricsToken: string | undefined;
+    /** Host names the board answers to besides the loopback ones (enforced whenever auth is off). */
+    allowedHosts: string[];
+    /** The origin operators open the board at (https://board.example.org), when known. */
+    publicOrigin: string | undefined;
+    /** Who tells the board the client's address and scheme: nobody, one X-Real-IP proxy, or N X-Forwarded-For hops. */
+    trustProxy: ProxyTrust;
+    /** Failed logins (per client) answered at once before the exponential block starts, and its longest block. */
+    loginThrottle: { freeAttempts: number; maxBlockSeconds: number };
+    /** Operator actions kept in the board's audit list. */
+    auditKeep: number;
   };
   schedules: {
     fetchBillsHourly: { cron: string; limit: number };
@@ -318,6 +377,15 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       environment: env.BOARD_ENVIRONMENT ?? env.RAILWAY_ENVIRONMENT_NAME ?? 'local',
       syncSchedulesOnStart: env.SYNC_SCHEDULES_ON_BOARD_START,
       metricsToken: env.METRICS_TOKEN,
+      allowedHosts: env.BOARD_ALLOWED_HOSTS,
+      publicOrigin:
+        env.BOARD_PUBLIC_URL ?? (env.RAILWAY_PUBLIC_DOMAIN ? `https://${env.RAILWAY_PUBLIC_DOMAIN}` : undefined),
+      trustProxy: proxyTrustFrom(env),
+      loginThrottle: {
+        freeAttempts: env.BOARD_LOGIN_FREE_ATTEMPTS,
+        maxBlockSeconds: env.BOARD_LOGIN_MAX_BLOCK_SECONDS,
+      },
+      auditKeep: env.BOARD_AUDIT_KEEP,
     },
     schedules: {
       fetchBillsHourly: { cron: env.FETCH_BILLS_HOURLY_CRON, limit: env.FETCH_BILLS_HOURLY_LIMIT },

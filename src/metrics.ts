@@ -35,6 +35,7 @@ export class FleetMetrics {
   private readonly lastSuccess: Gauge<'job_kind'>;
   private readonly runs: Gauge<'job_kind' | 'status'>;
   private readonly bills: Gauge<'job_kind' | 'outcome'>;
+  private readonly authFailures: Counter<'realm' | 'outcome'>;
   private inFlight: Promise<void> | undefined;
 
   constructor() {
@@ -95,6 +96,12 @@ export class FleetMetrics {
       buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
       registers,
     });
+    this.authFailures = new Counter({
+      name: 'bill_fleet_auth_failures_total',
+      help: 'Refused credentials seen by this process, per realm (board: basic auth; metrics: bearer token) and outcome (rejected: wrong credentials; throttled: refused unchecked while the client is blocked).',
+      labelNames: ['realm', 'outcome'],
+      registers,
+    });
     this.upstreamRequests = new Counter({
       name: 'bill_fleet_upstream_requests_total',
       help: 'Upstream HTTP responses seen by this process, per host and status (or network / timeout).',
@@ -120,6 +127,10 @@ export class FleetMetrics {
     this.upstreamRequests.inc({ host: event.host, status: String(event.status) });
     this.upstreamDuration.observe({ host: event.host }, event.durationMs / 1000);
   };
+
+  observeAuthFailure(realm: 'board' | 'metrics', outcome: 'rejected' | 'throttled'): void {
+    this.authFailures.inc({ realm, outcome });
+  }
 
   observeJob(queue: string, outcome: 'completed' | 'failed', seconds: number): void {
     this.jobDuration.observe({ queue, outcome }, seconds);

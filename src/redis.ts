@@ -2,6 +2,7 @@
 // producers (scripts, the board's enqueue API) fail fast so an operator gets an answer, not a hang.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
+import { redactUrl } from './redact.js';
 
 export type { Redis };
 
@@ -65,17 +66,6 @@ export class RedisUnavailableError extends Error {
   constructor(url: string) {
     super(`cannot reach Redis at ${redactUrl(url)} (is it running? is REDIS_URL right?)`);
     this.name = 'RedisUnavailableError';
-  }
-}
-
-/** user:password@host → host, for messages that name a connection. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
   }
 }
 

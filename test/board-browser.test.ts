@@ -29,6 +29,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 export const FAILED_JOB_SCREENSHOT = `${ARTIFACTS}board-failed-job.png`;
 export const BACKFILL_SCREENSHOT = `${ARTIFACTS}board-backfill-enqueued.png`;
+export const AUDIT_SCREENSHOT = `${ARTIFACTS}board-recent-actions.png`;
 
 const USER = 'operator';
 const PASSWORD = 'correct horse battery staple';
@@ -47,6 +48,8 @@ let browser: Browser;
 let context: BrowserContext;
 const blocked: string[] = [];
 const pageErrors: string[] = [];
+/** Content-Security-Policy violations Chromium reported, by URL and message. */
+const cspViolations: string[] = [];
 
 function requireChromium(): void {
   try {
@@ -63,6 +66,10 @@ async function newPage(): Promise<Page> {
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
   page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/.test(message.text()))
+      cspViolations.push(`${page.url()}: ${message.text()}`);
+  });
   return page;
 }
 
@@ -269,8 +276,8 @@ describe('board in a real browser', () => {
     await page.getByText(ENVIRONMENT, { exact: true }).first().waitFor();
 
     const form = page.getByRole('form', { name: 'backfill-session' });
-    await form.getByLabel('parliament').fill('44');
-    await form.getByLabel('session').fill('1');
+    await form.getByLabel(/^parliament\b/).fill('44');
+    await form.getByLabel(/^session\b/).fill('1'); // not the force box (its label names backfill-session)
     const events = await fleet.events('backfill-session');
     const completed = finished(events, 'backfill-44-1');
     await form.getByRole('button', { name: 'Enqueue backfill-session' }).click();
@@ -309,6 +316,23 @@ describe('board in a real browser', () => {
     await page.close();
   });
 
+  test('"Recent actions", from the menu, lists who retried the failed job and enqueued the backfill', async () => {
+    const page = await newPage();
+    await page.goto(`${url}/`);
+    await page.locator('main').getByText('fetch-bills', { exact: true }).first().waitFor();
+    await page.locator('header button[aria-haspopup="menu"]').click();
+    await page.getByRole('menuitem', { name: 'Recent actions' }).click();
+    await page.waitForURL(`${url}/audit`);
+    assert.match(await page.title(), /^Recent actions · Bill Fleet/);
+    const rows = page.locator('tbody tr');
+    await rows.filter({ hasText: 'job.enqueue' }).filter({ hasText: 'backfill-44-1' }).first().waitFor();
+    const retry = rows.filter({ hasText: 'job.retry' }).first();
+    await retry.waitFor();
+    assert.match(await retry.innerText(), new RegExp(`${USER}\\s+job\\.retry\\s+fetch-bills / \\d+\\s+ok \\(204\\)`));
+    await page.screenshot({ path: AUDIT_SCREENSHOT, fullPage: true });
+    await page.close();
+  });
+
   test('the browser reaches nothing but 127.0.0.1, and the board raised no script errors', async () => {
     const page = await newPage();
     await page.goto(`${url}/`);
@@ -319,8 +343,21 @@ describe('board in a real browser', () => {
       ),
     );
     assert.equal(outcome, 'refused');
-    assert.ok(blocked.includes('https://example.com'), `blocked: ${blocked.join(', ')}`);
+    // The Content-Security-Policy (connect-src 'self') refuses it before the test's own network block sees it.
+    assert.ok(
+      blocked.includes('https://example.com') || cspViolations.some((v) => v.includes('https://example.com/')),
+      `blocked: ${blocked.join(', ')}; CSP: ${cspViolations.join(' | ')}`,
+    );
     await page.close();
     assert.deepEqual(pageErrors, []);
+    // Every page of the board ran under its CSP; the one thing it refused is Bull Board's Google font (on purpose).
+    const unexpected = cspViolations.filter(
+      (v) => !v.includes('https://fonts.googleapis.com/') && !v.includes('https://example.com/'),
+    );
+    assert.deepEqual(unexpected, []);
+    assert.ok(
+      cspViolations.some((v) => v.includes('https://fonts.googleapis.com/')),
+      'the font request is blocked',
+    );
   });
 });

@@ -154,9 +154,7 @@ describe('board over HTTP', () => {
     }
     const ready = await get(`${url}/readyz`, {});
     assert.equal(ready.status, 200);
-    const body = (await ready.json()) as { checks: Record<string, { ok: boolean }> };
-    assert.equal(body.checks.redis?.ok, true);
-    assert.equal(body.checks.postgres?.ok, true);
+    assert.deepEqual(await ready.json(), { status: 'ready', checks: { redis: 'ok', postgres: 'ok' } });
     assert.equal((await get(`${url}/ops/`, {})).status, 401, 'the board itself needs credentials');
     assert.equal((await get(`${url}/ops/`)).status, 200);
     assert.equal((await get(`${url}/`)).status, 404, 'nothing outside the base path but health');
@@ -321,7 +319,11 @@ describe('board over HTTP', () => {
     const html = await form.text();
     assert.match(html, /action="\/enqueue\/fetch-bills"/);
     assert.match(html, /name="introducedAfter" type="date"/);
-    assert.match(html, /<div class="env"[^>]*>local<\/div>/, "the environment strip, as on Bull Board's pages");
+    assert.match(
+      html,
+      /<div class="env env-other"[^>]*>local<\/div>/,
+      "the environment strip, as on Bull Board's pages",
+    );
 
     const post = (kind: string, fields: Record<string, string>) =>
       fetch(`${url}/enqueue/${kind}`, {
@@ -421,10 +423,13 @@ describe('board over HTTP', () => {
       );
       const down = await get(`${url}/readyz`, {});
       assert.equal(down.status, 503);
-      const body = (await down.json()) as { checks: Record<string, { ok: boolean; error?: string }> };
-      assert.equal(body.checks.redis?.ok, false);
-      assert.match(body.checks.redis?.error ?? '', /Redis/);
-      assert.equal(body.checks.postgres?.ok, true, 'says which dependency failed');
+      assert.deepEqual(await down.json(), { status: 'not ready', checks: { redis: 'fail', postgres: 'ok' } });
+      // The operator (board credentials) gets the reason too.
+      const detailed = await get(`${url}/readyz`);
+      const body = (await detailed.json()) as { detail: Record<string, { ok: boolean; error?: string }> };
+      assert.equal(body.detail.redis?.ok, false);
+      assert.match(body.detail.redis?.error ?? '', /Redis/);
+      assert.equal(body.detail.postgres?.ok, true, 'says which dependency failed');
 
       const metrics = await get(`${url}/metrics`, {});
       assert.equal(metrics.status, 200);
@@ -434,7 +439,7 @@ describe('board over HTTP', () => {
       board.startDraining();
       const draining = await get(`${url}/readyz`, {});
       assert.equal(draining.status, 503);
-      assert.equal(((await draining.json()) as { draining: boolean }).draining, true);
+      assert.equal(((await draining.json()) as { status: string }).status, 'draining');
       privateRedis.disconnect();
     } finally {
       if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
@@ -447,7 +452,7 @@ describe('board over HTTP', () => {
     board.startDraining();
     const res = await get(`${url}/readyz`, {});
     assert.equal(res.status, 503);
-    assert.equal(((await res.json()) as { status: string }).status, 'not ready');
+    assert.equal(((await res.json()) as { status: string }).status, 'draining');
   });
 
   test('without credentials the board starts only on loopback or with auth explicitly disabled', async () => {

@@ -136,7 +136,7 @@ describe('operator CLIs (npm run backfill, npm run enqueue)', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(
       r.stderr,
-      new RegExp(`cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}.*nothing was enqueued`),
+      new RegExp(`cannot reach Redis at redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}.*nothing was enqueued`),
     );
     assert.doesNotMatch(r.stderr, /s3cret-pass/, 'the password is not echoed');
     // A guard against hanging, not a speed target: the producer's connect timeout is 3 s.

@@ -106,4 +106,46 @@ describe('configuration', () => {
     // A very short window: the drain floor is 1 s, and the hard exit still comes before the SIGKILL.
     assert.deepEqual(at({ RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '3' }), [1_000, 2_500]);
   });
+
+  test("a BOARD_USERNAME with ':' stops the board with exit 2 and says why", () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'board/main.ts'], {
+      cwd: root,
+      env: { ...process.env, BOARD_USERNAME: 'ops:team', BOARD_PASSWORD: 'a-long-enough-password' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /BOARD_USERNAME: must not contain ':' \(basic auth splits user and password there\)/);
+    assert.doesNotMatch(r.stderr, /a-long-enough-password/);
+  });
+
+  test('board hardening settings: defaults, Railway defaults, and bad values named', () => {
+    const local = loadConfig({}).board;
+    assert.deepEqual(local.allowedHosts, []);
+    assert.equal(local.publicOrigin, undefined);
+    assert.deepEqual(local.trustProxy, { mode: 'none' });
+    assert.deepEqual(local.loginThrottle, { freeAttempts: 5, maxBlockSeconds: 900 });
+    assert.equal(local.auditKeep, 1000);
+
+    const railway = loadConfig({ RAILWAY_ENVIRONMENT_NAME: 'production', RAILWAY_PUBLIC_DOMAIN: 'b.up.railway.app' });
+    assert.deepEqual(railway.board.trustProxy, { mode: 'x-real-ip' }, "Railway's edge sets X-Real-IP");
+    assert.equal(railway.board.publicOrigin, 'https://b.up.railway.app');
+
+    const set = loadConfig({
+      BOARD_ALLOWED_HOSTS: ' Board.Example.org, ops.example.org ',
+      BOARD_PUBLIC_URL: 'https://board.example.org/ops/',
+      BOARD_TRUST_PROXY: '2',
+    }).board;
+    assert.deepEqual(set.allowedHosts, ['board.example.org', 'ops.example.org']);
+    assert.equal(set.publicOrigin, 'https://board.example.org');
+    assert.deepEqual(set.trustProxy, { mode: 'hops', hops: 2 });
+
+    assert.throws(
+      () => loadConfig({ BOARD_ALLOWED_HOSTS: 'https://board.example.org', BOARD_TRUST_PROXY: 'true' }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /^BOARD_ALLOWED_HOSTS: must be host names/m.test(err.problems.join('\n')) &&
+        /^BOARD_TRUST_PROXY: must be false, x-real-ip/m.test(err.problems.join('\n')),
+    );
+  });
 });

@@ -248,7 +248,7 @@ describe('npm run status', () => {
     assert.equal(down.stdout, '');
     assert.match(
       down.stderr,
-      /^error: cannot reach PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/x .*ECONNREFUSED.*\n$/,
+      /^error: cannot reach PostgreSQL at postgres:\/\/\*\*\*@127\.0\.0\.1:\d+\/x .*ECONNREFUSED.*\n$/,
     );
     assert.ok(!down.stderr.includes('hunter2'), 'the password is not printed');
 

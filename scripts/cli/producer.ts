@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { getKind, openQueue, type KindName } from '../../queues/index.js';
 import type { Config } from '../../src/config.js';
+import { redactText } from '../../src/redact.js';
 import { connectOrThrow, redisOptions, RedisUnavailableError } from '../../src/redis.js';
 
 /** Even a black-holed host answers within this: the producer options give up after a few short attempts. */
@@ -34,7 +35,8 @@ export async function openProducer(config: Config): Promise<Producer> {
     ]);
   } catch (err) {
     redis.disconnect();
-    if (err instanceof RedisUnavailableError && lastError) err.message += ` [${lastError.message}]`;
+    if (err instanceof RedisUnavailableError && lastError)
+      err.message += ` [${redactText(lastError.message, config.redisUrl)}]`;
     throw err;
   } finally {
     clearTimeout(timer);
@@ -47,7 +49,7 @@ export async function openProducer(config: Config): Promise<Producer> {
       let q = queues.get(kind);
       if (!q) {
         q = openQueue(getKind(kind), redis, config.queuePrefix);
-        q.on('error', (err) => process.stderr.write(`queue ${kind}: ${err.message}\n`));
+        q.on('error', (err) => process.stderr.write(`queue ${kind}: ${redactText(err.message, config.redisUrl)}\n`));
         queues.set(kind, q);
       }
       return q;

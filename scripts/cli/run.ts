@@ -4,6 +4,7 @@ import { InvalidPayloadError, isKindName, UnknownKindError } from '../../queues/
 import { submit, type Submission } from '../../queues/submit.js';
 import type { Config } from '../../src/config.js';
 import { errorMessage } from '../../src/errors.js';
+import { redactText } from '../../src/redact.js';
 import { RedisUnavailableError } from '../../src/redis.js';
 import { asFlags, UsageError } from './args.js';
 import { followJob } from './follow.js';
@@ -38,10 +39,10 @@ export async function runCli(usage: string, main: () => Promise<ExitCode>): Prom
       process.stderr.write(`error: ${err.message}\n\n${usage}`);
       code = 2;
     } else if (err instanceof RedisUnavailableError || err instanceof EnqueueFailedError) {
-      process.stderr.write(`error: ${err.message}; nothing was enqueued\n`);
+      process.stderr.write(`error: ${redactText(err.message)}; nothing was enqueued\n`);
       code = 2;
     } else {
-      process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(`error: ${redactText(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
       code = 1;
     }
   }

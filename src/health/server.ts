@@ -4,6 +4,8 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import helmet from 'helmet';
+import { AuthGate, AuthThrottle } from '../auth-throttle.js';
 import type { Resources } from '../resources.js';
 import type { FleetMetrics } from '../metrics.js';
 import { postgresCheck, redisCheck, workersCheck } from './checks.js';
@@ -23,6 +25,15 @@ export async function startHealthServer(
 ): Promise<HealthServer> {
   const app = express();
   app.disable('x-powered-by');
+  // JSON and Prometheus text only: nothing may be framed, sniffed or loaded from here.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] },
+      },
+    }),
+  );
   app.use(healthRouter(options));
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('not found: this worker serves /healthz, /readyz and /metrics\n');
@@ -85,6 +96,17 @@ export function startWorkerHealthServer(opts: {
     isDraining: () => opts.workers.isDraining(),
     metrics: opts.metrics,
     metricsToken: config.board.metricsToken,
+    // Wrong tokens are throttled like board logins (the worker is reached directly: the socket names the client).
+    ...(config.board.metricsToken !== undefined
+      ? {
+          metricsGate: new AuthGate(
+            new AuthThrottle(opts.resources.redis, config.queuePrefix, 'metrics', config.board.loginThrottle),
+            'metrics',
+            log,
+            opts.metrics,
+          ),
+        }
+      : {}),
     log: log.child({ component: 'health' }),
   });
 }

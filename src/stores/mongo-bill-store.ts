@@ -11,6 +11,7 @@ import {
 import type { Bill } from '../bills/bill.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { redactText, redactUrl } from '../redact.js';
 import {
   BillStoreUnavailableError,
   assertUniqueBillKeys,
@@ -43,15 +44,14 @@ export interface MongoStoreOptions {
 }
 
 /**
- * The scheme and hosts of a MongoDB URL, for messages: never the user or the password. Everything up to the last
- * '@' before the query is treated as credentials, so even a password with an unescaped '/' does not leak.
+ * The scheme and hosts of a MongoDB URL, for messages: never the user, the password or the options. Built on
+ * redactUrl (src/redact.ts), so a password with an unescaped '/' does not leak either.
  */
 export function mongoTarget(url: string): string {
-  const scheme = /^mongodb(\+srv)?:\/\//.exec(url)?.[0];
-  if (!scheme) return 'MongoDB (unrecognised URL)';
-  const beforeQuery = url.slice(scheme.length).split('?')[0]!;
-  const hosts = beforeQuery.slice(beforeQuery.lastIndexOf('@') + 1).split('/')[0];
-  return `${scheme}${hosts}`;
+  if (!/^mongodb(\+srv)?:\/\//.test(url)) return 'MongoDB (unrecognised URL)';
+  const redacted = redactUrl(url).replace('://***@', '://');
+  const scheme = redacted.slice(0, redacted.indexOf('://') + 3);
+  return `${scheme}${redacted.slice(scheme.length).split(/[/?]/)[0]}`;
 }
 
 /** serverSelectionTimeoutMS from the URL's query (option names are case-insensitive there), if it sets one. */
@@ -64,22 +64,9 @@ function timeoutFromUrl(url: string): number | undefined {
   return undefined;
 }
 
-/** Removes the URL's password from a driver message, in case one ever echoes the connection string. */
+/** A driver message without the URL's credentials, in case one ever echoes the connection string or the password. */
 function redact(message: string, url: string): string {
-  const scheme = /^mongodb(\+srv)?:\/\//.exec(url)?.[0] ?? '';
-  const beforeQuery = url.slice(scheme.length).split('?')[0]!;
-  const at = beforeQuery.lastIndexOf('@');
-  if (at < 0) return message;
-  const userinfo = beforeQuery.slice(0, at);
-  const password = userinfo.slice(userinfo.indexOf(':') + 1);
-  if (!userinfo.includes(':') || password === '') return message;
-  let out = message.split(password).join('***');
-  try {
-    out = out.split(decodeURIComponent(password)).join('***');
-  } catch {
-    // A malformed escape cannot appear decoded in a message either.
-  }
-  return out;
+  return redactText(message, url);
 }
 
 function writeErrorsOf(err: MongoBulkWriteError): readonly WriteError[] {
