@@ -2,7 +2,8 @@
 // same work done as plainly as possible, a second run over unchanged data, and 1 vs 2 worker processes against a
 // slow upstream. Workers are real `workers/main.ts` processes; the upstream is bench/upstream.ts.
 import { QueueEvents, type Queue } from 'bullmq';
-import { backfillSession, type BackfillSessionPayload } from '../queues/backfill-session.js';
+import { backfillSession } from '../queues/backfill-session.js';
+import type { PayloadInput } from '../queues/index.js';
 import { openQueue } from '../queues/index.js';
 import { submission, submit } from '../queues/submit.js';
 import type { RunSummary } from '../src/ingest/run-summary.js';
@@ -103,7 +104,7 @@ function whenCompleted(events: QueueEvents, jobIds: string[], timeoutMs: number)
 async function timeBackfills(
   queue: Queue,
   events: QueueEvents,
-  runs: Array<{ jobId: string; payload: BackfillSessionPayload }>,
+  runs: Array<{ jobId: string; payload: PayloadInput<'backfill-session'> }>,
 ): Promise<number> {
   const done = whenCompleted(
     events,
@@ -212,7 +213,7 @@ export async function benchBackfill(ctx: BenchContext): Promise<void> {
   queue.on('error', (err) => ctx.progress(`queue error: ${err.message}`));
   const events = await openEvents(ctx);
   const worker = await startWorkerProcess(ctx, upstream.ready, 2);
-  const payload: BackfillSessionPayload = {
+  const payload: PayloadInput<'backfill-session'> = {
     parliament: SESSION.parliament,
     session: SESSION.session,
     limit: BACKFILL_BILLS,

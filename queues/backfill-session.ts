@@ -26,6 +26,11 @@ export const backfillSessionPayload = z
       introducedAfter: date('introducedAfter').optional().describe('only bills introduced on or after this date'),
       /** Exclusive. */
       introducedBefore: date('introducedBefore').optional().describe('only bills introduced before this date'),
+      /** Who asked: an operator, or the current-session sync (shown in the fetch log's parameters). */
+      trigger: z
+        .enum(['manual', 'sync'], { error: 'trigger must be "manual" or "sync"' })
+        .default('manual')
+        .describe('who asked for it: manual (an operator) or sync (the current-session sync)'),
     },
     {
       error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined),

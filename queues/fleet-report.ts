@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
+import type { CurrentSessions } from '../src/stores/current-sessions.js';
 import type { FetchLog } from '../src/stores/fetch-log.js';
 import type { FleetStatsOptions } from '../src/monitor/fleet-stats.js';
 import { buildFleetReport, type FleetReport } from '../src/monitor/report.js';
@@ -11,7 +12,8 @@ import { KIND_NAMES, getKind, openQueue } from './index.js';
 import { declaredSchedules } from './schedules.js';
 
 export interface FleetReportSources {
-  fetchLog: Pick<FetchLog, 'windowStats' | 'hasRunForJobs'>;
+  fetchLog: Pick<FetchLog, 'windowStats' | 'hasRunForJobs' | 'lastSyncs'>;
+  currentSessions: Pick<CurrentSessions, 'list'>;
   /** Any command connection (producer or worker); shared, left open. */
   redis: Redis;
   config: Config;

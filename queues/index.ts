@@ -4,14 +4,18 @@ import { Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { backfillSession } from './backfill-session.js';
+import { deliverChanges } from './deliver-changes.js';
 import { fetchBills } from './fetch-bills.js';
 import type { JobKind } from './job-kind.js';
 import { monitor } from './monitor.js';
+import { syncCurrentSession } from './sync-current-session.js';
 
 export const jobKinds = {
   'fetch-bills': fetchBills,
   'backfill-session': backfillSession,
+  'sync-current-session': syncCurrentSession,
   monitor,
+  'deliver-changes': deliverChanges,
 } as const;
 
 export type KindName = keyof typeof jobKinds;
@@ -69,7 +73,9 @@ function parserFor<S extends z.ZodType>(name: string, schema: S): (data: unknown
 const parsers: { [K in KindName]: (data: unknown) => Payload<K> } = {
   'fetch-bills': parserFor('fetch-bills', jobKinds['fetch-bills'].schema),
   'backfill-session': parserFor('backfill-session', jobKinds['backfill-session'].schema),
+  'sync-current-session': parserFor('sync-current-session', jobKinds['sync-current-session'].schema),
   monitor: parserFor('monitor', jobKinds.monitor.schema),
+  'deliver-changes': parserFor('deliver-changes', jobKinds['deliver-changes'].schema),
 };
 
 export function parsePayload<K extends KindName>(name: K, data: unknown): Payload<K> {
@@ -88,6 +94,35 @@ export function parsePayloadOrUnrecoverable<K extends KindName>(name: K, data: u
 
 export function openQueue(kind: JobKind, connection: Redis, prefix: string): Queue {
   return new Queue(kind.name, { connection, prefix, defaultJobOptions: kind.defaultJobOptions });
+}
+
+/** Each kind's queue on one connection, opened on first use; `close` closes the queues, not the connection. */
+export interface KindQueues {
+  get(kind: KindName): Queue;
+  close(): Promise<void>;
+}
+
+export function kindQueues(
+  connection: Redis,
+  prefix: string,
+  onError: (kind: KindName, err: Error) => void,
+): KindQueues {
+  const open = new Map<KindName, Queue>();
+  return {
+    get(kind) {
+      let q = open.get(kind);
+      if (!q) {
+        q = openQueue(jobKinds[kind], connection, prefix);
+        q.on('error', (err) => onError(kind, err));
+        open.set(kind, q);
+      }
+      return q;
+    },
+    async close() {
+      await Promise.all([...open.values()].map((q) => q.close().catch(() => undefined)));
+      open.clear();
+    },
+  };
 }
 
 export type { JobKind, ScheduleDeclaration } from './job-kind.js';

@@ -11,6 +11,11 @@ export interface ScheduleDeclaration<P = unknown> {
   /** Cron pattern in UTC, or "off" to remove the scheduler. */
   pattern: string;
   payload: P;
+  /**
+   * Also run once right away when the scheduler is first created (not on later updates): a new fleet should not wait
+   * for the first tick of a daily schedule that fills it.
+   */
+  runOnCreate?: boolean;
 }
 
 export interface JobKind<S extends z.ZodType = z.ZodType> {

@@ -11,6 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
 import { jobKinds, openQueue, parsePayload, type KindName } from './index.js';
+import { parseSubmission, submit } from './submit.js';
 import type { JobKind } from './job-kind.js';
 import { SCHEDULE_TZ, catchUpJobId, isOff, scheduledJobId, type ResolvedSchedule } from '../src/schedules.js';
 
@@ -19,6 +20,12 @@ export { SCHEDULE_TZ, catchUpJobId, isOff, scheduledJobId, type ResolvedSchedule
 /** A declared schedule resolved against the configuration, with the queue typed as a kind. */
 export interface DeclaredSchedule extends ResolvedSchedule {
   queue: KindName;
+  runOnCreate: boolean;
+}
+
+/** The one-off first run of a new scheduler that runs on creation (deterministic per minute). */
+export function initialRunJobId(schedulerId: string, millis: number): string {
+  return `initial-${schedulerId}-${Math.floor(millis / 60_000)}`;
 }
 
 export interface SyncReport {
@@ -28,6 +35,8 @@ export interface SyncReport {
   unchanged: string[];
   /** Runs that were due and not yet started when their scheduler changed, re-added as one-off jobs. */
   caughtUp: Array<{ id: string; jobId: string; dueAt: string }>;
+  /** First runs of new schedulers that run once at once (runOnCreate). */
+  initialRuns: Array<{ id: string; jobId: string }>;
 }
 
 /** Every schedule the registered kinds declare under this configuration ("off" ones included). */
@@ -40,7 +49,14 @@ export function declaredSchedules(config: Config): DeclaredSchedule[] {
       seen.add(d.id);
       // A schedule whose payload its own schema refuses would fail every tick: refuse it at sync time instead.
       const data = parsePayload(name, d.payload) as Record<string, unknown>;
-      out.push({ id: d.id, queue: name, pattern: d.pattern.trim(), tz: SCHEDULE_TZ, data });
+      out.push({
+        id: d.id,
+        queue: name,
+        pattern: d.pattern.trim(),
+        tz: SCHEDULE_TZ,
+        data,
+        runOnCreate: d.runOnCreate === true,
+      });
     }
   }
   return out;
@@ -84,7 +100,7 @@ export async function syncSchedules(
   config: Config,
   log: Logger,
 ): Promise<SyncReport> {
-  const report: SyncReport = { created: [], updated: [], removed: [], unchanged: [], caughtUp: [] };
+  const report: SyncReport = { created: [], updated: [], removed: [], unchanged: [], caughtUp: [], initialRuns: [] };
   const declared = declaredSchedules(config); // throws before touching Redis if a declaration is invalid
   const slog = log.child({ component: 'schedules' });
 
@@ -124,10 +140,19 @@ export async function syncSchedules(
           stored ? 'job scheduler updated' : 'job scheduler created',
         );
 
+        // A schedule that fills a new fleet runs once at once when its scheduler first appears. The job id is per
+        // minute, so several processes syncing together add it once.
+        if (!stored && s.runOnCreate) {
+          const jobId = initialRunJobId(s.id, now);
+          const initial = await submit(queue, parseSubmission(name, s.data), { jobOptions: { jobId } });
+          if (initial.outcome === 'created') report.initialRuns.push({ id: s.id, jobId });
+          slog.info({ scheduler: s.id, jobId }, 'new scheduler: its first run starts now, not at its first tick');
+        }
+
         // The upsert removed the due run (if a worker took it first, it still exists and nothing was lost).
         if (due && stored?.next != null && !(await queue.getJob(due.id!))) {
           const jobId = catchUpJobId(s.id, stored.next);
-          await queue.add(kind.name, s.data, { ...templateOpts(kind), jobId });
+          await submit(queue, parseSubmission(name, s.data), { jobOptions: { jobId } });
           const dueAt = new Date(stored.next).toISOString();
           report.caughtUp.push({ id: s.id, jobId, dueAt });
           slog.warn(

@@ -10,9 +10,10 @@ import { runCli } from './cli/run.js';
 
 const USAGE = `usage: npm run schedules [-- --json]
 
-Creates, updates or removes the job schedulers fetch-bills-hourly, fetch-bills-daily and monitor-daily so that
-they match the environment (FETCH_BILLS_HOURLY_CRON/LIMIT, FETCH_BILLS_DAILY_CRON/LIMIT, MONITOR_DAILY_CRON,
-MONITOR_HOURS_BACK; "off" removes a scheduler). Schedules run in UTC.
+Creates, updates or removes the job schedulers (fetch-bills-hourly, fetch-bills-daily, monitor-daily,
+sync-current-session) so that they match the environment (FETCH_BILLS_HOURLY_CRON/LIMIT, FETCH_BILLS_DAILY_CRON/LIMIT,
+MONITOR_DAILY_CRON, MONITOR_HOURS_BACK, SYNC_CURRENT_SESSION_CRON; "off" removes a scheduler). Schedules run in UTC.
+A new sync-current-session scheduler also runs once at once, so a new fleet fills itself.
   --json   print the report as one JSON line
 `;
 
@@ -27,6 +28,7 @@ function printReport(report: SyncReport, json: boolean): void {
   line('updated', report.updated);
   line('removed', report.removed);
   line('unchanged', report.unchanged);
+  for (const r of report.initialRuns) process.stdout.write(`first run  ${r.id}: runs now as job ${r.jobId}\n`);
   for (const c of report.caughtUp)
     process.stdout.write(`caught up  ${c.id}: its run due at ${c.dueAt} was re-added as job ${c.jobId}\n`);
 }

@@ -6,6 +6,7 @@ import { loadConfigOrExit, type Config } from '../src/config.js';
 import { createPool } from '../src/db.js';
 import { errorMessage } from '../src/errors.js';
 import { fleetReport } from '../queues/fleet-report.js';
+import { CurrentSessions } from '../src/stores/current-sessions.js';
 import { FetchLog } from '../src/stores/fetch-log.js';
 import { renderStatus } from '../src/monitor/status-table.js';
 import { redactText, redactUrl } from '../src/redact.js';
@@ -105,7 +106,13 @@ async function main(): Promise<ExitCode> {
     if (pool.status === 'rejected') throw pool.reason;
     const producer: Producer = redis.value;
     const report = await fleetReport(
-      { fetchLog: new FetchLog(pool.value), redis: producer.redis, config, log },
+      {
+        fetchLog: new FetchLog(pool.value),
+        currentSessions: new CurrentSessions(pool.value),
+        redis: producer.redis,
+        config,
+        log,
+      },
       { hoursBack },
     );
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report, config.alerts));

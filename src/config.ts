@@ -95,14 +95,17 @@ export const envSchema = z
         error: 'must be one of fatal, error, warn, info, debug, trace, silent',
       })
       .default('info'),
+    // Unset: every registered job kind (workers/registry.ts checks the names; config cannot see the registry).
     WORKER_QUEUES: z
       .string()
-      .default('fetch-bills,backfill-session,monitor')
+      .optional()
       .transform((v) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
+        v === undefined
+          ? undefined
+          : v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
       ),
     WORKER_CONCURRENCY: int(2, 1, 500),
     WORKER_DRAIN_SECONDS: optionalInt(1, 3600),
@@ -171,12 +174,35 @@ export const envSchema = z
     FETCH_BILLS_DAILY_LIMIT: int(100, 1, 10_000),
     MONITOR_DAILY_CRON: cron('0 3 * * *'),
     MONITOR_HOURS_BACK: int(24, 1, 24 * 365),
+    SYNC_CURRENT_SESSION_CRON: cron('30 3 * * *'),
+    CURRENT_SESSIONS: z
+      .string()
+      .transform((v) => [
+        ...new Set(
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+      ])
+      .pipe(
+        z
+          .array(z.string().regex(/^\d{1,3}-\d{1,2}$/, { error: 'each session must look like 45-1' }))
+          .min(1, { error: 'must list at least one session, such as 45-1 (or be unset to detect it)' }),
+      )
+      .optional(),
+
+    // Change feed push
+    CHANGES_WEBHOOK_URL: url(['http:', 'https:'], 'an http(s):// URL').optional(),
+    CHANGES_WEBHOOK_TIMEOUT_MS: int(10_000, 100, 120_000),
+    CHANGES_WEBHOOK_BATCH: int(500, 1, 5_000),
 
     // Alerts
     ALERT_WEBHOOK_URL: url(['http:', 'https:'], 'an http(s):// URL').optional(),
     ALERT_WEBHOOK_TIMEOUT_MS: int(5_000, 100, 120_000),
     ALERT_MIN_SUCCESS_RATE: int(90, 0, 100),
     ALERT_MAX_HOURS_SINCE_SUCCESS: int(26, 1, 24 * 365),
+    ALERT_MAX_HOURS_SINCE_SYNC: int(26, 1, 24 * 365),
     ALERT_MAX_FAILED_JOBS: int(0, 0, 1_000_000),
     ALERT_MAX_WAITING_AGE_MINUTES: int(60, 1, 24 * 60 * 30),
   })
@@ -257,7 +283,8 @@ export interface Config {
   /** Undefined means "the role's own default" (board 3000, worker 3001); 0 picks a free port. */
   port: number | undefined;
   worker: {
-    queues: string[];
+    /** WORKER_QUEUES; undefined: every registered kind. */
+    queues: string[] | undefined;
     concurrency: number;
     /** How long a stopping worker lets its jobs in flight finish before cancelling them. */
     drainMs: number;
@@ -294,12 +321,18 @@ export interface Config {
     fetchBillsHourly: { cron: string; limit: number };
     fetchBillsDaily: { cron: string; limit: number };
     monitorDaily: { cron: string; hoursBack: number };
+    syncCurrentSession: { cron: string };
   };
+  /** CURRENT_SESSIONS: the sessions the daily sync keeps current; undefined means "detect them upstream". */
+  currentSessions: string[] | undefined;
+  changesWebhook: { url: string | undefined; timeoutMs: number; batchSize: number };
   alerts: {
     webhookUrl: string | undefined;
     webhookTimeoutMs: number;
     minSuccessRatePercent: number;
     maxHoursSinceSuccess: number;
+    /** sync_stale: a current session with no complete sync for longer than this. */
+    maxHoursSinceSync: number;
     maxFailedJobs: number;
     maxWaitingAgeMinutes: number;
   };
@@ -391,12 +424,20 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       fetchBillsHourly: { cron: env.FETCH_BILLS_HOURLY_CRON, limit: env.FETCH_BILLS_HOURLY_LIMIT },
       fetchBillsDaily: { cron: env.FETCH_BILLS_DAILY_CRON, limit: env.FETCH_BILLS_DAILY_LIMIT },
       monitorDaily: { cron: env.MONITOR_DAILY_CRON, hoursBack: env.MONITOR_HOURS_BACK },
+      syncCurrentSession: { cron: env.SYNC_CURRENT_SESSION_CRON },
+    },
+    currentSessions: env.CURRENT_SESSIONS,
+    changesWebhook: {
+      url: env.CHANGES_WEBHOOK_URL,
+      timeoutMs: env.CHANGES_WEBHOOK_TIMEOUT_MS,
+      batchSize: env.CHANGES_WEBHOOK_BATCH,
     },
     alerts: {
       webhookUrl: env.ALERT_WEBHOOK_URL,
       webhookTimeoutMs: env.ALERT_WEBHOOK_TIMEOUT_MS,
       minSuccessRatePercent: env.ALERT_MIN_SUCCESS_RATE,
       maxHoursSinceSuccess: env.ALERT_MAX_HOURS_SINCE_SUCCESS,
+      maxHoursSinceSync: env.ALERT_MAX_HOURS_SINCE_SYNC,
       maxFailedJobs: env.ALERT_MAX_FAILED_JOBS,
       maxWaitingAgeMinutes: env.ALERT_MAX_WAITING_AGE_MINUTES,
     },

@@ -153,6 +153,25 @@ export const migrations: Migration[] = [
       CREATE INDEX bill_changes_bill_idx ON bill_changes (session, number, id);
     `,
   },
+  {
+    id: '003_current_sessions_and_feed_delivery',
+    sql: `
+      -- The sessions the daily sync keeps current, as last resolved (CURRENT_SESSIONS or detected upstream): what the
+      -- monitor's sync_stale and npm run status check, without asking upstream themselves.
+      CREATE TABLE current_sessions (
+        session     text PRIMARY KEY,
+        source      text NOT NULL,
+        resolved_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- How far the change feed has been delivered to each consumer (the change webhook): the last id it accepted.
+      CREATE TABLE feed_cursors (
+        consumer   text PRIMARY KEY,
+        delivered  bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 const LOCK_KEY = 0x62696c6c; // 'bill': any constant shared by every migrating process

@@ -10,6 +10,8 @@ import { checkEvictionPolicy, createRedis } from './redis.js';
 import { ResultCache } from './result-cache.js';
 import type { BillStore } from './stores/bill-store.js';
 import { createBillStore } from './stores/create-bill-store.js';
+import { ChangeFeed } from './stores/change-feed.js';
+import { CurrentSessions } from './stores/current-sessions.js';
 import { FetchLog } from './stores/fetch-log.js';
 import { HttpClient, type ResponseEvent } from './upstream/http.js';
 import { LegisInfoClient } from './upstream/legisinfo.js';
@@ -23,6 +25,10 @@ export interface Resources {
   redis: Redis;
   pool: pg.Pool;
   fetchLog: FetchLog;
+  /** The bill change feed (bill_changes). */
+  changes: ChangeFeed;
+  /** The sessions the daily sync keeps current, as last resolved. */
+  currentSessions: CurrentSessions;
   cache: ResultCache;
   openParliament: OpenParliamentClient;
   legisInfo: LegisInfoClient;
@@ -83,6 +89,8 @@ export async function openResources(config: Config, log: Logger, options: OpenOp
       redis,
       pool,
       fetchLog: new FetchLog(pool),
+      changes: new ChangeFeed(pool),
+      currentSessions: new CurrentSessions(pool),
       cache: new ResultCache(redis, config.queuePrefix, config.resultCacheTtlSeconds),
       openParliament: new OpenParliamentClient(http, config.upstream.openParliamentBaseUrl),
       legisInfo: new LegisInfoClient(http, config.upstream.legisInfoBaseUrl),

@@ -184,7 +184,7 @@ describe('compiled build (node dist/…, no tsx)', () => {
     assert.equal(bad.code, 2, 'a missing --session is a usage error');
   });
 
-  test('node dist/scripts/schedules.js syncs the three job schedulers', async () => {
+  test('node dist/scripts/schedules.js syncs the four job schedulers', async () => {
     const r = await runScript(compiledPath('scripts/schedules.ts'), ['--json'], env(), 'node');
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.lastLine ?? '') as { created: string[]; unchanged: string[] };
@@ -192,6 +192,7 @@ describe('compiled build (node dist/…, no tsx)', () => {
       'fetch-bills-daily',
       'fetch-bills-hourly',
       'monitor-daily',
+      'sync-current-session',
     ]);
   });
 

@@ -1,6 +1,7 @@
 // Configuration: .env.example documents exactly the variables the schema knows, defaults are safe,
 // and a bad value stops a process with exit code 2, naming the variable and never echoing a secret.
 import assert from 'node:assert/strict';
+import { KIND_NAMES } from '../queues/index.js';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
@@ -92,7 +93,7 @@ describe('configuration', () => {
     assert.equal(r.status, 2);
     assert.match(
       r.stderr,
-      /WORKER_QUEUES: unknown queue\(s\) fetch-bill; known: fetch-bills, backfill-session, monitor/,
+      new RegExp(`WORKER_QUEUES: unknown queue\\(s\\) fetch-bill; known: ${KIND_NAMES.join(', ')}\n`),
     );
   });
 

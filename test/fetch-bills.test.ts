@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { QueueEvents } from 'bullmq';
+import { KIND_NAMES } from '../queues/index.js';
 import { FetchLog, type FetchLogRow } from '../src/stores/fetch-log.js';
 import { PostgresBillStore } from '../src/stores/postgres-bill-store.js';
 import { FixtureServer, fixtureBills } from './helpers/fixture-server.js';
@@ -137,7 +138,7 @@ describe('fetch-bills', () => {
     assert.equal(second.cached, true);
     assert.equal(second.created, first.created);
     assert.equal(upstream.requests.length, requestsAfterFirst, 'no upstream request for a cached run');
-    assert.deepEqual(await keysWithoutTtl(t.redis, t.prefix, ['fetch-bills']), [], 'every cache key has a TTL');
+    assert.deepEqual(await keysWithoutTtl(t.redis, t.prefix, KIND_NAMES), [], 'every cache key has a TTL');
 
     // Wait until Redis expires the entry (an event we can observe), then run again.
     const key = fleet.resources.cache.key('fetch-bills', payload);

@@ -52,7 +52,16 @@ describe('migrations', () => {
     const tables = await t.pool.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
     assert.deepEqual(
       tables.rows.map((r) => r.tablename),
-      ['bill_changes', 'bills', 'fetch_logs', 'run_checkpoints', 'run_leases', 'schema_migrations'],
+      [
+        'bill_changes',
+        'bills',
+        'current_sessions',
+        'feed_cursors',
+        'fetch_logs',
+        'run_checkpoints',
+        'run_leases',
+        'schema_migrations',
+      ],
     );
   });
 

@@ -14,6 +14,7 @@ import { evaluateAlerts } from '../src/monitor/alerts.js';
 import { fleetReport } from '../queues/fleet-report.js';
 import { gatherQueueStats } from '../src/monitor/queue-stats.js';
 import { checkSchedule, previousTick } from '../src/monitor/schedule-health.js';
+import { CurrentSessions } from '../src/stores/current-sessions.js';
 import { FetchLog } from '../src/stores/fetch-log.js';
 import type { MonitorResult } from '../workers/monitor.js';
 import { alertedKey } from '../workers/dead-letter.js';
@@ -77,7 +78,12 @@ function capturingLogger(): { log: pino.Logger; lines: Array<Record<string, unkn
 const HOUR = 3_600_000;
 
 /** Tests about the fetch log's alerts switch the schedules off: unsynced declared schedules are an alert of their own. */
-const NO_SCHEDULES = { FETCH_BILLS_HOURLY_CRON: 'off', FETCH_BILLS_DAILY_CRON: 'off', MONITOR_DAILY_CRON: 'off' };
+const NO_SCHEDULES = {
+  FETCH_BILLS_HOURLY_CRON: 'off',
+  FETCH_BILLS_DAILY_CRON: 'off',
+  MONITOR_DAILY_CRON: 'off',
+  SYNC_CURRENT_SESSION_CRON: 'off',
+};
 
 describe('monitor', () => {
   let t: TestEnv;
@@ -114,7 +120,12 @@ describe('monitor', () => {
   test('counts success / partial / error rows of the window, with the success rate and the latest introduced date', async () => {
     await seedMixedDay();
     const stats = await fleetReport(
-      { fetchLog: new FetchLog(t.pool), redis: t.redis, config: t.config() },
+      {
+        fetchLog: new FetchLog(t.pool),
+        currentSessions: new CurrentSessions(t.pool),
+        redis: t.redis,
+        config: t.config(),
+      },
       { hoursBack: 24 },
     );
     assert.equal(stats.total_operations, 4);
@@ -134,7 +145,12 @@ describe('monitor', () => {
     });
 
     const wider = await fleetReport(
-      { fetchLog: new FetchLog(t.pool), redis: t.redis, config: t.config() },
+      {
+        fetchLog: new FetchLog(t.pool),
+        currentSessions: new CurrentSessions(t.pool),
+        redis: t.redis,
+        config: t.config(),
+      },
       { hoursBack: 48 },
     );
     assert.equal(wider.total_operations, 5);
@@ -305,7 +321,7 @@ describe('monitor', () => {
       assert.equal(missed.state, 'missed');
       assert.equal(missed.last_due_at, new Date(next + 2 * HOUR).toISOString());
       const stats = await fleetReport(
-        { fetchLog: new FetchLog(t.pool), redis: t.redis, config },
+        { fetchLog: new FetchLog(t.pool), currentSessions: new CurrentSessions(t.pool), redis: t.redis, config },
         { hoursBack: 24, now: new Date(missedAt) },
       );
       const alert = evaluateAlerts(stats, config.alerts).find((a) => a.code === 'scheduled_run');

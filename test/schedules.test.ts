@@ -12,6 +12,8 @@ import { createTestEnv, type TestEnv } from './helpers/env.js';
 import { runScript, spawnWorker, type ChildHandle, type ScriptResult } from './helpers/worker-process.js';
 
 const DECLARED = { 'fetch-bills': ['fetch-bills-daily', 'fetch-bills-hourly'], monitor: ['monitor-daily'] } as const;
+/** No scheduler on any queue (the sync schedule is off in this file but for its own test). */
+const NONE: Record<string, string[]> = Object.fromEntries(KIND_NAMES.map((k) => [k, []]));
 /** Only the monitor schedule, ticking every second (its job needs no upstream); the fetch schedules off. */
 const EVERY_SECOND = {
   MONITOR_DAILY_CRON: '* * * * * *',
@@ -25,7 +27,8 @@ describe('schedules', () => {
   let workers: ChildHandle[] = [];
 
   before(async () => {
-    t = await createTestEnv('schedules');
+    // The sync schedule has its own test below; elsewhere here it is off, so these tests see the schedules they name.
+    t = await createTestEnv('schedules', { SYNC_CURRENT_SESSION_CRON: 'off' });
     queues = new Map(KIND_NAMES.map((name) => [name, new Queue(name, { connection: t.redis, prefix: t.prefix })]));
   });
   after(async () => {
@@ -95,8 +98,8 @@ describe('schedules', () => {
   test('three processes syncing at once leave exactly one scheduler and one pending job per schedule; a re-sync touches nothing', async () => {
     const reports = await Promise.all([1, 2, 3].map(() => sync()));
     assert.deepEqual(await schedulerIds(), {
+      ...NONE,
       'fetch-bills': [...DECLARED['fetch-bills']],
-      'backfill-session': [],
       monitor: [...DECLARED.monitor],
     });
     for (const id of [...DECLARED['fetch-bills'], ...DECLARED.monitor]) {
@@ -189,8 +192,8 @@ describe('schedules', () => {
     });
     assert.deepEqual(off.removed.sort(), ['fetch-bills-daily', 'monitor-renamed-long-ago']);
     assert.deepEqual(await schedulerIds(), {
+      ...NONE,
       'fetch-bills': ['fetch-bills-hourly'],
-      'backfill-session': [],
       monitor: ['monitor-daily'],
     });
     assert.deepEqual(
@@ -321,6 +324,31 @@ describe('schedules', () => {
     } finally {
       await events.close();
     }
+  });
+
+  test('the sync schedule runs once at once when first created (once however many processes create it), not on a re-sync or a change', async () => {
+    const on = { SYNC_CURRENT_SESSION_CRON: '30 3 * * *' };
+    const reports = await Promise.all([1, 2, 3].map(() => sync(on)));
+    assert.deepEqual((await schedulerIds())['sync-current-session'], ['sync-current-session']);
+    const initial = reports.flatMap((r) => r.initialRuns);
+    assert.equal(initial.length, 1, `one first run, whoever created the scheduler: ${JSON.stringify(reports)}`);
+    const pending = await pendingJobs('sync-current-session');
+    assert.deepEqual(
+      pending.map((j) => j.id).sort(),
+      [
+        initial[0]!.jobId,
+        scheduledJobId(
+          'sync-current-session',
+          (await queue('sync-current-session').getJobScheduler('sync-current-session'))!.next!,
+        ),
+      ].sort(),
+      'the first run now, and the next tick',
+    );
+    assert.equal(await pending.find((j) => j.id === initial[0]!.jobId)!.getState(), 'waiting', 'due now, not at 03:30');
+    assert.deepEqual(pending.find((j) => j.id === initial[0]!.jobId)!.data, { reason: 'schedule' });
+
+    assert.deepEqual((await sync(on)).initialRuns, [], 'an unchanged scheduler: no second first run');
+    assert.deepEqual((await sync({ SYNC_CURRENT_SESSION_CRON: '45 3 * * *' })).initialRuns, [], 'nor when it changes');
   });
 });
 

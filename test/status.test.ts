@@ -42,7 +42,8 @@ describe('npm run status', () => {
   let t: TestEnv;
 
   before(async () => {
-    t = await createTestEnv('status');
+    // The sync schedule's own section has its own test; elsewhere it is off, so these tests see the alerts they name.
+    t = await createTestEnv('status', { SYNC_CURRENT_SESSION_CRON: 'off' });
   });
   after(async () => {
     await t.cleanup();
@@ -121,7 +122,7 @@ describe('npm run status', () => {
 
     assert.match(
       out,
-      /^Alerts \(thresholds: success_rate >= 90%, a success within 26 h, failed jobs <= 0, oldest waiting <= 60 min/m,
+      /^Alerts \(thresholds: success_rate >= 90%, a success within 26 h, a sync within 26 h, failed jobs <= 0, oldest waiting <= 60 min/m,
     );
     assert.match(
       out,
@@ -159,6 +160,36 @@ describe('npm run status', () => {
     assert.equal(row(wide.stdout, 'total_operations'), '2');
     assert.equal(row(wide.stdout, 'records_persisted'), '7');
     assert.match(wide.stdout, /^ {2}queue .* failed 48h /m);
+  });
+
+  test('the current-session sync: each current session with its last complete sync, and sync_stale when it is old', async () => {
+    const on = { SYNC_CURRENT_SESSION_CRON: '30 3 * * *', CURRENT_SESSIONS: '45-1' };
+    await syncSchedules(t.redis, t.prefix, t.config(on), t.log);
+    const sync = (hoursAgo: number) =>
+      t.pool.query(
+        `INSERT INTO fetch_logs (job_kind, job_id, scope, status, created_at, started_at, finished_at, duration_ms, created,
+           updated, window_source, truncated, result_summary)
+         VALUES ('backfill-session', 'backfill-45-1', '45-1', 'success', now() - make_interval(secs => $1), now(), now(),
+           900, 2, 5, 'none', false, $2)`,
+        [hoursAgo * 3600, JSON.stringify({ created: 2, updated: 5, status_changes: 3 })],
+      );
+    await sync(30);
+    const stale = await status([], on);
+    assert.equal(stale.code, 1, show(stale));
+    assert.match(
+      stale.stdout,
+      /^Current session sync .*\n {2}session +source +last sync +created +updated +status changes$/m,
+    );
+    assert.match(stale.stdout, /^ {2}45-1 +config +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(30 h 00 min ago\) +2 +5 +3$/m);
+    assert.match(stale.stdout, /! sync_stale: current session 45-1 has had no successful sync for 30 h/);
+
+    await sync(2);
+    const fresh = await status([], on);
+    assert.match(fresh.stdout, /^ {2}45-1 +config +.*\(2 h 00 min ago\)/m);
+    assert.doesNotMatch(fresh.stdout, /sync_stale/);
+
+    const off = await status([], { SYNC_CURRENT_SESSION_CRON: 'off' });
+    assert.match(off.stdout, /^Current session sync .*\n {2}off: only new bills are fetched/m);
   });
 
   test("--json prints one JSON document with the monitor's fields and the alerts", async () => {
@@ -205,6 +236,7 @@ describe('npm run status', () => {
       [
         ['fetch-bills-hourly', 'not-registered'],
         ['fetch-bills-daily', 'not-registered'],
+        ['sync-current-session', 'off'],
         ['monitor-daily', 'not-registered'],
       ],
     );

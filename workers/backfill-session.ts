@@ -3,16 +3,21 @@
 // Every page commits with the run's checkpoint, so a retry, a cancelled job or a job recovered from a killed replica
 // resumes after the last committed page; the 'backfill-session:P-S' lease lets one run write a session at a time.
 import { backfillScope, type BackfillSessionPayload } from '../queues/backfill-session.js';
+import type { KindQueues } from '../queues/index.js';
+import type { Config } from '../src/config.js';
 import { runIngest, type IngestServices } from '../src/ingest/ingest.js';
 import type { RunSummary } from '../src/ingest/run-summary.js';
 import type { Processor } from './context.js';
-import { ingestJob, reportPages } from './ingest-job.js';
+import { ingestJob, reportPages, requestDelivery } from './ingest-job.js';
 
 export function backfillLease(scope: string): string {
   return `backfill-session:${scope}`;
 }
 
-export function backfillSessionProcessor(services: IngestServices): Processor<BackfillSessionPayload, RunSummary> {
+export function backfillSessionProcessor(
+  services: IngestServices & { config: Pick<Config, 'changesWebhook'> },
+  queues: Pick<KindQueues, 'get'>,
+): Processor<BackfillSessionPayload, RunSummary> {
   return async (payload, ctx) => {
     const scope = backfillScope(payload);
     const summary = await runIngest(
@@ -42,6 +47,7 @@ export function backfillSessionProcessor(services: IngestServices): Processor<Ba
       ingestJob(ctx),
       services,
     );
+    await requestDelivery(summary, services.config, queues, ctx);
     if (summary.truncated) {
       ctx.log.warn(
         { limit: payload.limit, scope },

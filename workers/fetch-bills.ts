@@ -3,11 +3,17 @@
 // `limit` bills, enriches, upserts and records. One run at a time across the fleet: BullMQ's global concurrency
 // schedules it, and the 'fetch-bills' lease fences off any zombie of an earlier run.
 import { fetchBillsScope, type FetchBillsPayload } from '../queues/fetch-bills.js';
+import type { KindQueues } from '../queues/index.js';
+import { submission, submit } from '../queues/submit.js';
+import { BOOTSTRAP_SYNC_JOB_ID } from '../queues/sync-current-session.js';
+import type { Config } from '../src/config.js';
+import { errorMessage } from '../src/errors.js';
+import type { CurrentSessions } from '../src/stores/current-sessions.js';
 import { runIngest, type IngestServices } from '../src/ingest/ingest.js';
 import { FLOOR_DATE } from '../src/ingest/pipeline.js';
 import type { RunSummary, RunWindow } from '../src/ingest/run-summary.js';
-import type { Processor } from './context.js';
-import { ingestJob, reportPages } from './ingest-job.js';
+import type { JobContext, Processor } from './context.js';
+import { ingestJob, reportPages, requestDelivery } from './ingest-job.js';
 
 /** Without a watermark, an incremental run looks back this far (never before FLOOR_DATE). */
 export const DEFAULT_LOOKBACK_DAYS = 3650;
@@ -30,10 +36,59 @@ export function resolveWindow(
   return { introduced_gte: atLeastFloor(lookback), introduced_lt: lt, source: 'default' };
 }
 
-export function fetchBillsProcessor(services: IngestServices): Processor<FetchBillsPayload, RunSummary> {
-  return (payload, ctx) => {
+/** A bootstrap sync that finished this recently is not asked for again (a new session may have no bill yet). */
+const BOOTSTRAP_AGAIN_AFTER_MS = 60 * 60_000;
+
+/**
+ * A new fleet fills itself: when the database holds no bill of a current session (or no current session was ever
+ * resolved), ask for a sync now rather than at the next daily tick. One bootstrap sync at a time (a fixed job id);
+ * one finished within the hour is not repeated. Never fails the fetch: the daily sync is the fallback.
+ */
+export async function bootstrapIfEmpty(
+  services: Pick<IngestServices, 'billStore'> & {
+    currentSessions: Pick<CurrentSessions, 'list'>;
+    config: Pick<Config, 'currentSessions' | 'schedules'>;
+  },
+  queues: Pick<KindQueues, 'get'>,
+  ctx: JobContext,
+): Promise<void> {
+  if (services.config.schedules.syncCurrentSession.cron === 'off') return;
+  try {
+    const sessions = services.config.currentSessions ?? (await services.currentSessions.list()).map((c) => c.session);
+    const empty: string[] = [];
+    for (const session of sessions) if ((await services.billStore.countBySession(session)) === 0) empty.push(session);
+    if (sessions.length > 0 && empty.length === 0) return;
+    const queue = queues.get('sync-current-session');
+    const existing = await queue.getJob(BOOTSTRAP_SYNC_JOB_ID);
+    if (existing?.finishedOn && Date.now() - existing.finishedOn < BOOTSTRAP_AGAIN_AFTER_MS) return;
+    const s = await submit(queue, submission('sync-current-session', { reason: 'bootstrap' }), {
+      force: true,
+      jobOptions: { jobId: BOOTSTRAP_SYNC_JOB_ID },
+    });
+    if (s.outcome === 'created') {
+      const why = sessions.length === 0 ? 'no current session resolved yet' : `no bill of ${empty.join(', ')} stored`;
+      ctx.log.info({ jobId: s.job.id }, `${why}: a sync of the current session runs now`);
+      await ctx.note(`${why}: asked for a sync of the current session (${s.job.id})`);
+    }
+  } catch (err) {
+    ctx.log.warn(
+      { err: errorMessage(err) },
+      'could not check whether the current session is stored; the daily sync covers it',
+    );
+  }
+}
+
+export function fetchBillsProcessor(
+  services: IngestServices & {
+    currentSessions: Pick<CurrentSessions, 'list'>;
+    config: Pick<Config, 'currentSessions' | 'schedules' | 'changesWebhook'>;
+  },
+  queues: Pick<KindQueues, 'get'>,
+): Processor<FetchBillsPayload, RunSummary> {
+  return async (payload, ctx) => {
     const scope = fetchBillsScope(payload);
-    return runIngest(
+    await bootstrapIfEmpty(services, queues, ctx);
+    const summary = await runIngest(
       {
         kind: 'fetch-bills',
         scope,
@@ -55,5 +110,7 @@ export function fetchBillsProcessor(services: IngestServices): Processor<FetchBi
       ingestJob(ctx),
       services,
     );
+    await requestDelivery(summary, services.config, queues, ctx);
+    return summary;
   };
 }

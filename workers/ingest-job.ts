@@ -1,7 +1,12 @@
 // What the two ingest kinds share on the worker side: turning the job context into the library's IngestJob, and the
 // progress a run reports per page (Bull Board's progress and the job's log lines).
 import { hostname } from 'node:os';
+import type { KindQueues } from '../queues/index.js';
+import { submission, submit } from '../queues/submit.js';
+import type { Config } from '../src/config.js';
+import { errorMessage } from '../src/errors.js';
 import type { IngestJob, IngestSpec } from '../src/ingest/ingest.js';
+import type { RunSummary } from '../src/ingest/run-summary.js';
 import type { JobContext } from './context.js';
 
 const OWNER = `${hostname()}/${process.pid}`;
@@ -47,4 +52,27 @@ export function reportPages(ctx: JobContext): Pick<IngestSpec, 'onPage' | 'onRes
       );
     },
   };
+}
+
+/**
+ * After a run that created or changed bills: ask for a delivery of the change feed when a webhook is configured. A
+ * delivery that cannot even be asked for (Redis refusing writes) is logged, never a failure of the run: the next
+ * run's delivery sends these changes too (deliveries go from the delivered cursor, not run by run).
+ */
+export async function requestDelivery(
+  summary: RunSummary,
+  config: Pick<Config, 'changesWebhook'>,
+  queues: Pick<KindQueues, 'get'>,
+  ctx: JobContext,
+): Promise<void> {
+  if (!config.changesWebhook.url || summary.created + summary.updated === 0) return;
+  try {
+    const s = await submit(queues.get('deliver-changes'), submission('deliver-changes', { reason: 'run' }));
+    ctx.log.debug({ deliveryJobId: s.job.id }, 'change delivery requested');
+  } catch (err) {
+    ctx.log.warn(
+      { err: errorMessage(err) },
+      "could not request a change delivery; the next run's delivery sends these changes",
+    );
+  }
 }

@@ -6,14 +6,17 @@ import {
   jobKinds,
   parsePayloadOrUnrecoverable,
   type KindName,
+  type KindQueues,
   type Payload,
 } from '../queues/index.js';
 import type { Config } from '../src/config.js';
 import type { WorkerResources } from '../src/resources.js';
 import type { Processor } from './context.js';
 import { backfillSessionProcessor } from './backfill-session.js';
+import { deliverChangesProcessor } from './deliver-changes.js';
 import { fetchBillsProcessor } from './fetch-bills.js';
 import { monitorProcessor } from './monitor.js';
+import { syncCurrentSessionProcessor } from './sync-current-session.js';
 import { bullProcessor, type BullProcessor } from './run-job.js';
 
 export type Processors = { [K in KindName]: Processor<Payload<K>, unknown> };
@@ -22,11 +25,13 @@ export type Processors = { [K in KindName]: Processor<Payload<K>, unknown> };
  * Every kind's processor, built from the worker's resources. Each factory's parameter type names the services that
  * kind may use (a narrow slice of WorkerResources), so a processor never reaches for more than it declares.
  */
-export function buildProcessors(resources: WorkerResources): Processors {
+export function buildProcessors(resources: WorkerResources, queues: KindQueues): Processors {
   return {
-    'fetch-bills': fetchBillsProcessor(resources),
-    'backfill-session': backfillSessionProcessor(resources),
+    'fetch-bills': fetchBillsProcessor(resources, queues),
+    'backfill-session': backfillSessionProcessor(resources, queues),
+    'sync-current-session': syncCurrentSessionProcessor(resources, queues),
     monitor: monitorProcessor(resources),
+    'deliver-changes': deliverChangesProcessor(resources),
   };
 }
 
@@ -49,6 +54,7 @@ export function bullProcessorFor<K extends KindName>(
  * without importing the queues): a worker silently serving fewer queues than asked would look healthy.
  */
 export function configuredKindsOrExit(config: Config): KindName[] {
+  if (config.worker.queues === undefined) return KIND_NAMES;
   const unknown = config.worker.queues.filter((q) => !isKindName(q));
   if (unknown.length > 0) {
     process.stderr.write(

@@ -2,7 +2,7 @@
 // until the drain deadline, then cancel them (they return to the queue and resume elsewhere), then close.
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { getKind, type KindName } from '../queues/index.js';
+import { getKind, kindQueues, type KindName } from '../queues/index.js';
 import type { Config } from '../src/config.js';
 import type { WorkerResources } from '../src/resources.js';
 import { createRedis } from '../src/redis.js';
@@ -90,7 +90,12 @@ export async function startWorkers(deps: WorkerResources, options: WorkerHostOpt
   const { config, log } = deps;
   const connections: Redis[] = [];
   const workers: Worker[] = [];
-  const processors = buildProcessors(deps);
+  // The queues processors submit follow-up jobs to (a sync's backfills, a run's change delivery), on the shared
+  // connection, which waits out a Redis outage as the workers do.
+  const followUps = kindQueues(deps.redis, config.queuePrefix, (kind, err) =>
+    log.error({ queue: kind, err: err.message }, 'queue error'),
+  );
+  const processors = buildProcessors(deps, followUps);
 
   for (const name of options.kinds) {
     const kind = getKind(name);
@@ -166,6 +171,7 @@ export async function startWorkers(deps: WorkerResources, options: WorkerHostOpt
       grace.clear();
     }
     drain.clear();
+    await followUps.close();
     await Promise.all(connections.map((c) => quitWithin(c, QUIT_TIMEOUT_MS)));
     if (abandoned) throw new Error('jobs in flight did not stop within the drain deadline');
     log.info('workers stopped');

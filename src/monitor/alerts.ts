@@ -9,6 +9,7 @@ export type AlertCode =
   | 'success_rate'
   | 'no_recent_success'
   | 'watermark_stuck'
+  | 'sync_stale'
   | 'failed_jobs'
   | 'waiting_age'
   | 'scheduled_run'
@@ -24,7 +25,7 @@ export interface Alert {
 
 export type AlertThresholds = Pick<
   Config['alerts'],
-  'minSuccessRatePercent' | 'maxHoursSinceSuccess' | 'maxFailedJobs' | 'maxWaitingAgeMinutes'
+  'minSuccessRatePercent' | 'maxHoursSinceSuccess' | 'maxHoursSinceSync' | 'maxFailedJobs' | 'maxWaitingAgeMinutes'
 >;
 
 export function evaluateAlerts(stats: FleetStats, t: AlertThresholds): Alert[] {
@@ -56,12 +57,37 @@ export function evaluateAlerts(stats: FleetStats, t: AlertThresholds): Alert[] {
   // Every incremental fetch stopped at its limit: each one read an arbitrary subset of a wide window and the
   // watermark cannot advance (a new fleet with no complete run yet, or a gap after a long outage). Runs "succeed",
   // so nothing else here would say it.
-  if (stats.incremental_runs > 0 && stats.incremental_runs_truncated === stats.incremental_runs) {
+  // Only where the daily sync is off: with it on, a stuck watermark costs nothing (the sync reads the whole session).
+  if (stats.sync.off && stats.incremental_runs > 0 && stats.incremental_runs_truncated === stats.incremental_runs) {
     alerts.push({
       code: 'watermark_stuck',
       value: stats.incremental_runs_truncated,
       message: `all ${stats.incremental_runs} scheduled fetch-bills run(s) over ${window} stopped at their limit, so the watermark is not advancing and bills outside what they read are missed: backfill the current session (npm run backfill -- --parliament P --session S), which sets the watermark, or raise FETCH_BILLS_HOURLY_LIMIT / FETCH_BILLS_DAILY_LIMIT`,
     });
+  }
+
+  if (!stats.sync.off) {
+    if (stats.sync.current_sessions.length === 0) {
+      alerts.push({
+        code: 'sync_stale',
+        value: null,
+        threshold: t.maxHoursSinceSync,
+        message:
+          'no current session resolved yet: the sync-current-session job has not run or could not tell the current session (see its failed jobs), so statuses are not being refreshed; set CURRENT_SESSIONS (e.g. 45-1) or enqueue it: npm run enqueue -- sync-current-session',
+      });
+    }
+    for (const s of stats.sync.current_sessions) {
+      if (s.hours_since_sync !== null && s.hours_since_sync <= t.maxHoursSinceSync) continue;
+      alerts.push({
+        code: 'sync_stale',
+        value: s.hours_since_sync,
+        threshold: t.maxHoursSinceSync,
+        message:
+          s.last_sync_at === null
+            ? `current session ${s.session} has never been synced completely (threshold ${t.maxHoursSinceSync} h): its statuses and late bills are not being refreshed; see the sync-current-session and backfill-session queues`
+            : `current session ${s.session} has had no successful sync for ${s.hours_since_sync} h (last at ${s.last_sync_at}; threshold ${t.maxHoursSinceSync} h): see the sync-current-session and backfill-session queues`,
+      });
+    }
   }
 
   const failedQueues = stats.queues.filter((q) => q.failed_in_window > 0);

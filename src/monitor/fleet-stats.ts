@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { ResolvedSchedule } from '../schedules.js';
+import type { CurrentSessions } from '../stores/current-sessions.js';
 import type { FetchLog } from '../stores/fetch-log.js';
 import { gatherQueueStats, type QueueStats } from './queue-stats.js';
 import { gatherRunStats, type RunStats } from './run-stats.js';
@@ -18,10 +19,33 @@ export interface FleetStats extends RunStats {
   queues: QueueStats[];
   /** One entry per declared schedule, "off" ones included. */
   schedules: ScheduleStatus[];
+  /** The daily sync of the current session(s): off, or each current session's last complete sync. */
+  sync: SyncStatus;
+}
+
+export interface SessionSyncStatus {
+  session: string;
+  /** Where the session came from: CURRENT_SESSIONS ("config") or the API(s) that showed it. */
+  source: string;
+  /** The last complete sync (a successful, whole-session backfill), or null if there has been none. */
+  last_sync_at: string | null;
+  hours_since_sync: number | null;
+  last_sync_job_id: string | null;
+  /** What that sync changed. */
+  created: number | null;
+  updated: number | null;
+  status_changes: number | null;
+}
+
+export interface SyncStatus {
+  /** SYNC_CURRENT_SESSION_CRON=off: no daily sync (the watermark alone keeps the copy current, new bills only). */
+  off: boolean;
+  current_sessions: SessionSyncStatus[];
 }
 
 export interface FleetStatsSources {
-  fetchLog: Pick<FetchLog, 'windowStats' | 'hasRunForJobs'>;
+  fetchLog: Pick<FetchLog, 'windowStats' | 'hasRunForJobs' | 'lastSyncs'>;
+  currentSessions: Pick<CurrentSessions, 'list'>;
   /** The connection the queues were opened with (for the counts BullMQ has no getter for); shared, left open. */
   redis: Redis;
   config: Config;
@@ -48,5 +72,32 @@ export async function gatherFleetStats(src: FleetStatsSources, options: FleetSta
     if (!queue) throw new Error(`schedule ${declared.id} names queue ${declared.queue}, which is not registered`);
     schedules.push(await checkSchedule(queue, declared, { graceMs, now, fetchLog: src.fetchLog }));
   }
-  return { generated_at: now.toISOString(), ...runs, queues: queueStats, schedules };
+  const sync = await gatherSyncStatus(src, now);
+  return { generated_at: now.toISOString(), ...runs, queues: queueStats, schedules, sync };
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+async function gatherSyncStatus(src: FleetStatsSources, now: Date): Promise<SyncStatus> {
+  const configured = src.config.currentSessions;
+  const current = configured
+    ? configured.map((session) => ({ session, source: 'config' }))
+    : (await src.currentSessions.list()).map((c) => ({ session: c.session, source: c.source }));
+  const syncs = new Map((await src.fetchLog.lastSyncs(current.map((c) => c.session))).map((s) => [s.session, s]));
+  return {
+    off: src.config.schedules.syncCurrentSession.cron === 'off',
+    current_sessions: current.map(({ session, source }) => {
+      const last = syncs.get(session);
+      return {
+        session,
+        source,
+        last_sync_at: last ? last.at.toISOString() : null,
+        hours_since_sync: last ? round2((now.getTime() - last.at.getTime()) / 3_600_000) : null,
+        last_sync_job_id: last?.jobId ?? null,
+        created: last?.summary.created ?? null,
+        updated: last?.summary.updated ?? null,
+        status_changes: last?.summary.status_changes ?? null,
+      };
+    }),
+  };
 }

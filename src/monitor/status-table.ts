@@ -95,6 +95,29 @@ export function renderStatus(report: FleetReport, thresholds: AlertThresholds): 
     '',
   );
 
+  out.push('Current session sync (a complete re-read of each current session; SYNC_CURRENT_SESSION_CRON)');
+  if (report.sync.off)
+    out.push(...indent(['off: only new bills are fetched (the watermark); statuses are not refreshed']));
+  else if (report.sync.current_sessions.length === 0) out.push(...indent(['no current session resolved yet']));
+  else
+    out.push(
+      ...indent(
+        table(
+          ['session', 'source', 'last sync', 'created', 'updated', 'status changes'],
+          report.sync.current_sessions.map((c) => [
+            c.session,
+            c.source,
+            c.last_sync_at === null ? 'never' : `${when(c.last_sync_at)}${relative(c.last_sync_at, now)}`,
+            c.created === null ? '-' : String(c.created),
+            c.updated === null ? '-' : String(c.updated),
+            c.status_changes === null ? '-' : String(c.status_changes),
+          ]),
+          3,
+        ),
+      ),
+    );
+  out.push('');
+
   out.push('Schedules (UTC)');
   out.push(
     ...indent(
@@ -114,7 +137,7 @@ export function renderStatus(report: FleetReport, thresholds: AlertThresholds): 
   out.push(''); // a schedule in trouble is spelled out under Alerts (scheduled_run)
 
   out.push(
-    `Alerts (thresholds: success_rate >= ${thresholds.minSuccessRatePercent}%, a success within ${thresholds.maxHoursSinceSuccess} h, ` +
+    `Alerts (thresholds: success_rate >= ${thresholds.minSuccessRatePercent}%, a success within ${thresholds.maxHoursSinceSuccess} h, a sync within ${thresholds.maxHoursSinceSync} h, ` +
       `failed jobs <= ${thresholds.maxFailedJobs}, oldest waiting <= ${thresholds.maxWaitingAgeMinutes} min, scheduled runs on time)`,
   );
   out.push(

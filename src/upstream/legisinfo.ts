@@ -25,6 +25,11 @@ export const legisInfoBillSchema = z.object({
 });
 export type LegisInfoBill = z.infer<typeof legisInfoBillSchema>;
 
+const currentFlagSchema = z.object({
+  ParlSessionCode: z.string().regex(/^\d{1,3}-\d{1,2}$/),
+  IsFromCurrentSession: z.boolean().nullable().optional(),
+});
+
 /** '0001-01-01T00:00:00' means "no date"; datetimes come with or without an offset: keep the date part. */
 export function legisInfoDate(value: string | null | undefined): string | null {
   if (!value) return null;
@@ -69,6 +74,22 @@ export class LegisInfoClient {
 
   sessionUrl(session: string): string {
     return `${this.baseUrl}/en/bills/json?parlsession=${encodeURIComponent(session)}`;
+  }
+
+  /**
+   * The sessions LEGISinfo itself calls current: its unfiltered list ({base}/en/bills/json) answers with the current
+   * session's bills, each carrying ParlSessionCode and IsFromCurrentSession. Empty when no row says so.
+   */
+  async currentSessions(signal?: AbortSignal): Promise<string[]> {
+    const url = `${this.baseUrl}/en/bills/json`;
+    const body = await this.http.getJson(url, { signal });
+    if (!Array.isArray(body)) throw new UpstreamShapeError(`${url}: expected a JSON array of bills`, url);
+    const current = new Set<string>();
+    for (const item of body) {
+      const parsed = currentFlagSchema.safeParse(item);
+      if (parsed.success && parsed.data.IsFromCurrentSession === true) current.add(parsed.data.ParlSessionCode);
+    }
+    return [...current];
   }
 
   async fetchSession(session: string, signal?: AbortSignal): Promise<SessionEnrichment> {

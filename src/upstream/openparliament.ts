@@ -115,6 +115,15 @@ export interface ListBillsQuery {
 }
 
 export const MAX_PAGE_SIZE = 500;
+/** Enough of the unfiltered listing to hold the newest session's government bills. */
+const NEWEST_SESSION_PAGE = 100;
+
+/** 45-1 is newer than 44-2, 44-10 than 44-9. */
+export function compareSessionCodes(a: string, b: string): number {
+  const [pa, sa] = a.split('-').map(Number) as [number, number];
+  const [pb, sb] = b.split('-').map(Number) as [number, number];
+  return pa - pb || sa - sb;
+}
 
 export class OpenParliamentClient {
   constructor(
@@ -160,6 +169,21 @@ export class OpenParliamentClient {
       items: objects.map((raw, index) => parseItem(raw, url, index)),
       nextUrl: pagination.next_url ? this.resolveNextUrl(pagination.next_url, url) : null,
     };
+  }
+
+  /**
+   * The newest session the unfiltered listing holds. The API lists government bills first, then by number, newest
+   * session first among equal numbers, so its first page holds the newest session (C-2 of 45-1 comes before C-2 of
+   * 44-1). Null when the page lists no usable bill.
+   */
+  async newestSession(signal?: AbortSignal): Promise<string | null> {
+    const page = await this.fetchPage(this.firstPageUrl({ pageSize: NEWEST_SESSION_PAGE }), signal);
+    let newest: string | null = null;
+    for (const item of page.items) {
+      if (!('bill' in item)) continue;
+      if (newest === null || compareSessionCodes(item.bill.session, newest) > 0) newest = item.bill.session;
+    }
+    return newest;
   }
 
   /** Yields pages from `startUrl` (a first-page URL or a checkpointed next URL) until next_url is null. */
