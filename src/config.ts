@@ -104,8 +104,11 @@ export const envSchema = z
       ),
     WORKER_CONCURRENCY: int(2, 1, 500),
     WORKER_DRAIN_SECONDS: optionalInt(1, 3600),
-    WORKER_LOCK_DURATION_MS: int(30_000, 500, 3_600_000),
-    WORKER_STALLED_INTERVAL_MS: int(30_000, 500, 3_600_000),
+    // Sized together (docs/operations.md, "Stalled jobs"): a killed worker's job runs again elsewhere within
+    // lock + interval (30 s) when the interval is at most half the lock; renewal every lock/4 rides out pauses of
+    // lock/2 (10 s) without a false stall.
+    WORKER_LOCK_DURATION_MS: int(20_000, 500, 3_600_000),
+    WORKER_STALLED_INTERVAL_MS: int(10_000, 500, 3_600_000),
     RAILWAY_DEPLOYMENT_DRAINING_SECONDS: optionalInt(0, 3600),
 
     // Board
@@ -141,6 +144,7 @@ export const envSchema = z
     ALERT_MAX_HOURS_SINCE_SUCCESS: int(26, 1, 24 * 365),
     ALERT_MAX_FAILED_JOBS: int(0, 0, 1_000_000),
     ALERT_MAX_WAITING_AGE_MINUTES: int(60, 1, 24 * 60 * 30),
+    ALERT_REDIS_MEMORY_PERCENT: int(80, 1, 100),
   })
   .superRefine(
     (env, ctx) => {
@@ -214,9 +218,9 @@ export interface Config {
     drainMs: number;
     /** When the platform SIGKILLs after SIGTERM (RAILWAY_DEPLOYMENT_DRAINING_SECONDS), if known. */
     killAfterMs: number | undefined;
-    /** A job whose worker stops renewing its lock (killed, frozen) is recovered after about this long. */
+    /** How long a job's lock lasts without renewal (BullMQ renews it every quarter of this). */
     lockDurationMs: number;
-    /** How often each worker looks for stalled jobs (locks that expired) and moves them back to wait. */
+    /** How often the fleet looks for stalled jobs (locks that expired) and moves them back to wait. */
     stalledIntervalMs: number;
   };
   board: {
@@ -243,6 +247,8 @@ export interface Config {
     maxHoursSinceSuccess: number;
     maxFailedJobs: number;
     maxWaitingAgeMinutes: number;
+    /** Alert when Redis uses this much of its maxmemory (no alert when maxmemory is 0, no limit). */
+    redisMemoryPercent: number;
   };
 }
 
@@ -331,8 +337,20 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       maxHoursSinceSuccess: env.ALERT_MAX_HOURS_SINCE_SUCCESS,
       maxFailedJobs: env.ALERT_MAX_FAILED_JOBS,
       maxWaitingAgeMinutes: env.ALERT_MAX_WAITING_AGE_MINUTES,
+      redisMemoryPercent: env.ALERT_REDIS_MEMORY_PERCENT,
     },
   };
+}
+
+/**
+ * The longest a job whose worker died (kill -9, a frozen process) waits before another worker can run it, from
+ * BullMQ's mechanics: the lock outlives the last renewal by `lock`; the stalled check marks active jobs on one pass
+ * and moves the ones still marked and unlocked on a later pass; passes are `interval` apart fleet-wide (one key,
+ * `stalled-check`, lets one worker per interval do it). With interval <= lock/2 the job is marked before its lock
+ * expires and moved by the first pass after: lock + interval. A longer interval can miss the mark: lock + 2 x interval.
+ */
+export function stalledRecoveryBoundMs(lockDurationMs: number, stalledIntervalMs: number): number {
+  return lockDurationMs + (stalledIntervalMs * 2 <= lockDurationMs ? 1 : 2) * stalledIntervalMs;
 }
 
 /** For process entry points: a bad environment prints one line per problem and exits 2. */

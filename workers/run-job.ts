@@ -11,6 +11,7 @@ import {
 } from '../src/errors.js';
 import type { WorkerResources } from '../src/resources.js';
 import type { JobContext, Processor } from './context.js';
+import { handBackAfterLostLock } from './lost-lock.js';
 
 /** Where a checkpoint lives inside the job's data; stripped before the payload is parsed. */
 export const CHECKPOINT_KEY = '_checkpoint';
@@ -91,11 +92,8 @@ export function bullProcessor<P>(
           try {
             await job.moveToDelayed(Date.now() + 1_000, token);
           } catch (err) {
-            // Its lock is gone (cancelled because it was lost): another worker has the job, or will; leave it be.
-            log.warn(
-              { err: errorMessage(err) },
-              'could not hand the job back; its lock is gone, so another worker takes it over',
-            );
+            // Its lock is gone (cancelled because it was lost): back to wait now if nobody else holds it.
+            await handBackAfterLostLock(job, deps, log, err);
           }
           throw new DelayedError();
         }
