@@ -23,6 +23,7 @@ import { basicAuth, decideAuth } from './auth.js';
 import { enqueueRouter } from './enqueue.js';
 import { environmentBadge, joinPath } from './html.js';
 import { sameOriginOnly } from './same-origin.js';
+import { errorLog } from '../src/rate-limited-log.js';
 
 export interface BoardDeps {
   config: Config;
@@ -60,13 +61,16 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
   const queues = new Map<KindName, Queue>();
   for (const name of KIND_NAMES) {
     const queue = openQueue(getKind(name), deps.redis, config.queuePrefix);
-    queue.on('error', (err) => log.error({ queue: name, err: err.message }, 'queue error'));
+    queue.on('error', (err) => errorLog.error(log, { queue: name, err: err.message }, 'queue error'));
     queues.set(name, queue);
   }
   deps.metrics.watch({ queues: [...queues.values()], pool: deps.pool });
 
   let draining = false;
-  const checks: Record<string, Check> = { redis: redisCheck(deps.redis), postgres: postgresCheck(deps.pool) };
+  const checks: Record<string, Check> = {
+    redis: redisCheck(deps.redis, config.queuePrefix),
+    postgres: postgresCheck(deps.pool),
+  };
   if (deps.workers) checks.workers = workersCheck(deps.workers);
   const health = healthRouter({
     checks,

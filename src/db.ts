@@ -1,6 +1,7 @@
 // The PostgreSQL pool. Idle clients can error when the server restarts; without a listener that kills the process.
 import pg from 'pg';
 import type { Logger } from './logger.js';
+import { errorLog } from './rate-limited-log.js';
 
 export type Pool = pg.Pool;
 
@@ -16,7 +17,9 @@ export function createPool(
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName ?? 'bill-fleet',
   });
-  pool.on('error', (err) => log.error({ component: 'postgres', err: err.message }, 'idle PostgreSQL client error'));
+  pool.on('error', (err) =>
+    errorLog.error(log, { component: 'postgres', err: err.message }, 'idle PostgreSQL client error'),
+  );
   return pool;
 }
 

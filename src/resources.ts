@@ -83,7 +83,7 @@ export async function openResources(config: Config, log: Logger, options: OpenOp
       redis,
       pool,
       fetchLog: new FetchLog(pool),
-      cache: new ResultCache(redis, config.queuePrefix, config.resultCacheTtlSeconds),
+      cache: new ResultCache(redis, config.queuePrefix, config.resultCacheTtlSeconds, log),
       openParliament: new OpenParliamentClient(http, config.upstream.openParliamentBaseUrl),
       legisInfo: new LegisInfoClient(http, config.upstream.legisInfoBaseUrl),
       ...(billStore ? { billStore } : {}),
