@@ -27,6 +27,23 @@ export class UpstreamTransientError extends Error {
   }
 }
 
+/**
+ * No answer was read in time, but this process, not the upstream, was the slow one: the request's timer fired late
+ * because the event loop was blocked or the process was paused (a long GC, a CPU-bound task, SIGSTOP, a frozen VM).
+ * Retried like any transient failure; logged as a pause, never as an upstream timeout.
+ */
+export class ProcessPausedError extends UpstreamTransientError {
+  constructor(
+    message: string,
+    url: string,
+    /** How late the request's deadline fired: the process was paused at least this long. */
+    readonly pausedMs: number,
+  ) {
+    super(message, url);
+    this.name = 'ProcessPausedError';
+  }
+}
+
 /** The response parsed as JSON but not in the shape the API documents. */
 export class UpstreamShapeError extends Error {
   constructor(

@@ -2,7 +2,7 @@
 // backoff and jitter (p-retry) on the failures that retrying can fix. Everything else fails at once, naming the request.
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from '../logger.js';
-import { UpstreamPermanentError, UpstreamTransientError } from '../errors.js';
+import { ProcessPausedError, UpstreamPermanentError, UpstreamTransientError } from '../errors.js';
 import type { RateLimiter } from './rate-limit.js';
 import { sleep } from './sleep.js';
 
@@ -20,8 +20,8 @@ export interface HttpOptions {
 
 export interface ResponseEvent {
   host: string;
-  /** HTTP status, or 'network' / 'timeout' when there was none. */
-  status: number | 'network' | 'timeout';
+  /** HTTP status, or 'network' / 'timeout' when there was none ('paused': this process, not upstream, was late). */
+  status: number | 'network' | 'timeout' | 'paused';
   durationMs: number;
 }
 
@@ -37,6 +37,50 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * A request deadline that fires this much later than it was due means the process was paused (event-loop lag): the
+ * answer may be sitting unread in the socket, because after a pause Node runs due timers before it reads sockets.
+ */
+export const PAUSE_THRESHOLD_MS = 1_000;
+/** After such a pause the request gets this long to read what arrived meanwhile before it is given up. */
+export const PAUSE_GRACE_MS = 1_000;
+
+/**
+ * The per-attempt timeout, aware of pauses: when its timer fires late (by PAUSE_THRESHOLD_MS or more), the lateness
+ * is how long the process was paused, and the request gets PAUSE_GRACE_MS more instead of being aborted at once.
+ */
+class Deadline {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout;
+  /** Set when the deadline fired late: the process was paused at least this long. */
+  pausedMs: number | undefined;
+
+  constructor(readonly timeoutMs: number) {
+    const due = performance.now() + timeoutMs;
+    const expire = () => this.controller.abort(new Error(`no response within ${timeoutMs} ms`));
+    this.timer = setTimeout(() => {
+      const late = performance.now() - due;
+      if (late < PAUSE_THRESHOLD_MS) return expire();
+      this.pausedMs = Math.round(late);
+      this.timer = setTimeout(expire, PAUSE_GRACE_MS);
+      this.timer.unref();
+    }, timeoutMs);
+    this.timer.unref();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get expired(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 function describe(url: string): string {
@@ -84,11 +128,38 @@ export class HttpClient {
   ): Promise<unknown> {
     const host = new URL(url).host;
     await this.opts.rateLimiter.acquire(host, init.signal);
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const deadline = new Deadline(this.opts.timeoutMs);
+    try {
+      const body = await this.exchange(url, host, init, deadline);
+      if (deadline.pausedMs !== undefined) {
+        this.opts.log.warn(
+          { url, pausedMs: deadline.pausedMs },
+          'this process was paused (event-loop lag) while a request was in flight; its answer was read after the pause',
+        );
+      }
+      return body;
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  /** One request and its body, within `deadline`. */
+  private async exchange(
+    url: string,
+    host: string,
+    init: { headers?: Record<string, string>; signal?: AbortSignal },
+    deadline: Deadline,
+  ): Promise<unknown> {
+    const signal = init.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
     const started = performance.now();
     const observe = (status: ResponseEvent['status']) =>
       this.opts.onResponse?.({ host, status, durationMs: performance.now() - started });
+    const pausedError = () =>
+      new ProcessPausedError(
+        `${describe(url)}: no answer read within ${this.opts.timeoutMs} ms, but this process was paused for ${deadline.pausedMs} ms (event-loop lag) when the deadline came: not an upstream timeout`,
+        url,
+        deadline.pausedMs!,
+      );
 
     let response: Response;
     try {
@@ -100,7 +171,11 @@ export class HttpClient {
     } catch (err) {
       if (init.signal?.aborted)
         throw new AbortError(init.signal.reason instanceof Error ? init.signal.reason : new Error('aborted'));
-      const timedOut = timeout.aborted;
+      const timedOut = deadline.expired;
+      if (timedOut && deadline.pausedMs !== undefined) {
+        observe('paused');
+        throw pausedError();
+      }
       observe(timedOut ? 'timeout' : 'network');
       throw new UpstreamTransientError(
         timedOut
@@ -118,6 +193,10 @@ export class HttpClient {
       body = await response.text();
     } catch (err) {
       if (init.signal?.aborted) throw new AbortError(new Error('aborted'));
+      if (deadline.expired && deadline.pausedMs !== undefined) {
+        observe('paused');
+        throw pausedError();
+      }
       observe('network');
       throw new UpstreamTransientError(
         `${describe(url)}: connection dropped while reading the body`,
