@@ -82,6 +82,8 @@ export const envSchema = z
     HTTP_RETRIES: int(5, 0, 20),
     HTTP_RETRY_MIN_MS: int(500, 0, 600_000),
     HTTP_RETRY_MAX_MS: int(30_000, 0, 3_600_000),
+    HTTP_RETRY_AFTER_WAIT_MAX_SECONDS: int(120, 0, 3600),
+    HTTP_RETRY_AFTER_MAX_SECONDS: int(3600, 1, 7 * 24 * 3600),
     UPSTREAM_RATE_LIMIT_PER_SECOND: int(4, 0, 10_000),
     RESULT_CACHE_TTL_SECONDS: int(600, 1, 7 * 24 * 3600),
 
@@ -203,6 +205,10 @@ export interface Config {
     retries: number;
     retryMinMs: number;
     retryMaxMs: number;
+    /** A Retry-After up to this long is waited out inside the job; longer, the job is delayed until then. */
+    retryAfterWaitMaxMs: number;
+    /** The ceiling on a Retry-After: a server asking for more is tried again after this long. */
+    retryAfterMaxMs: number;
     /** Requests per second per upstream host, shared by the whole fleet; 0 turns the limit off. */
     rateLimitPerSecond: number;
   };
@@ -300,6 +306,8 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       retries: env.HTTP_RETRIES,
       retryMinMs: env.HTTP_RETRY_MIN_MS,
       retryMaxMs: env.HTTP_RETRY_MAX_MS,
+      retryAfterWaitMaxMs: env.HTTP_RETRY_AFTER_WAIT_MAX_SECONDS * 1000,
+      retryAfterMaxMs: env.HTTP_RETRY_AFTER_MAX_SECONDS * 1000,
       rateLimitPerSecond: env.UPSTREAM_RATE_LIMIT_PER_SECOND,
     },
     resultCacheTtlSeconds: env.RESULT_CACHE_TTL_SECONDS,

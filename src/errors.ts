@@ -44,6 +44,27 @@ export class ProcessPausedError extends UpstreamTransientError {
   }
 }
 
+/**
+ * The upstream asked us to come back later than a job should wait holding its worker slot (Retry-After beyond
+ * HTTP_RETRY_AFTER_WAIT_MAX_SECONDS, or its host is already backing off that long): the job is moved to delayed
+ * until `retryAt`, without spending an attempt. `retryAt` is capped at HTTP_RETRY_AFTER_MAX_SECONDS from now.
+ */
+export class UpstreamRetryLaterError extends Error {
+  constructor(
+    message: string,
+    readonly url: string,
+    /** When to try again (epoch ms). */
+    readonly retryAt: number,
+    /** What the server asked for (ms from when it asked); more than the ceiling when `capped`. */
+    readonly askedMs: number,
+    /** The server asked for longer than the ceiling; retryAt is the ceiling. */
+    readonly capped: boolean,
+  ) {
+    super(message);
+    this.name = 'UpstreamRetryLaterError';
+  }
+}
+
 /** The response parsed as JSON but not in the shape the API documents. */
 export class UpstreamShapeError extends Error {
   constructor(

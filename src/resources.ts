@@ -72,6 +72,8 @@ export async function openResources(config: Config, log: Logger, options: OpenOp
       retries: config.upstream.retries,
       retryMinMs: config.upstream.retryMinMs,
       retryMaxMs: config.upstream.retryMaxMs,
+      retryAfterWaitMaxMs: config.upstream.retryAfterWaitMaxMs,
+      retryAfterMaxMs: config.upstream.retryAfterMaxMs,
       rateLimiter: createRateLimiter(redis, config.queuePrefix, config.upstream.rateLimitPerSecond),
       log: log.child({ component: 'http' }),
       onResponse: options.onUpstreamResponse,

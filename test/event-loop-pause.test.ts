@@ -39,6 +39,8 @@ describe('a request in flight while this process is paused', () => {
       retries,
       retryMinMs: 10,
       retryMaxMs: 20,
+      retryAfterWaitMaxMs: 120_000,
+      retryAfterMaxMs: 3_600_000,
       rateLimiter: noRateLimit,
       log,
       onResponse: (e) => events.push(e),

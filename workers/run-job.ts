@@ -6,12 +6,14 @@ import {
   JobCancelledError,
   PaginationLoopError,
   UpstreamPermanentError,
+  UpstreamRetryLaterError,
   UpstreamShapeError,
   errorMessage,
 } from '../src/errors.js';
 import type { WorkerResources } from '../src/resources.js';
 import type { JobContext, Processor } from './context.js';
 import { handBackAfterLostLock } from './lost-lock.js';
+import { delayIfUpstreamAskedToWait } from './retry-later.js';
 
 /** Where a checkpoint lives inside the job's data; stripped before the payload is parsed. */
 export const CHECKPOINT_KEY = '_checkpoint';
@@ -67,7 +69,7 @@ export function bullProcessor<P>(
       note: async (line) => {
         await job.log(line);
       },
-      willRetry: (err) => !isPermanent(err) && attempt < maxAttempts,
+      willRetry: (err) => err instanceof UpstreamRetryLaterError || (!isPermanent(err) && attempt < maxAttempts),
     };
 
     if (kind.cacheResults) {
@@ -99,6 +101,8 @@ export function bullProcessor<P>(
         }
         throw new JobCancelledError(errorMessage(abort.reason));
       }
+      const delayed = await delayIfUpstreamAskedToWait(err, job, token, deps, log);
+      if (delayed) throw delayed;
       if (isPermanent(err) && !(err instanceof UnrecoverableError)) {
         log.error({ err: errorMessage(err) }, 'job failed; the error is permanent, no retry');
         throw new UnrecoverableError(errorMessage(err));

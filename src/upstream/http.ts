@@ -2,7 +2,12 @@
 // backoff and jitter (p-retry) on the failures that retrying can fix. Everything else fails at once, naming the request.
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from '../logger.js';
-import { ProcessPausedError, UpstreamPermanentError, UpstreamTransientError } from '../errors.js';
+import {
+  ProcessPausedError,
+  UpstreamPermanentError,
+  UpstreamRetryLaterError,
+  UpstreamTransientError,
+} from '../errors.js';
 import type { RateLimiter } from './rate-limit.js';
 import { sleep } from './sleep.js';
 
@@ -12,6 +17,10 @@ export interface HttpOptions {
   retries: number;
   retryMinMs: number;
   retryMaxMs: number;
+  /** A Retry-After up to this long is waited out inside the job; a longer one moves the job to delayed. */
+  retryAfterWaitMaxMs: number;
+  /** The longest Retry-After honoured; a server asking for more is retried after this long. */
+  retryAfterMaxMs: number;
   rateLimiter: RateLimiter;
   log: Logger;
   /** Observes every response (or network failure), for metrics. */
@@ -27,8 +36,6 @@ export interface ResponseEvent {
 
 /** Besides every 5xx (including CDN codes such as 520–524, which are outages, not verdicts on the request). */
 const RETRYABLE_STATUS = new Set([408, 425, 429]);
-/** A Retry-After beyond this is not waited out inside the job: the job fails and BullMQ retries it later. */
-const MAX_RETRY_AFTER_MS = 120_000;
 
 /** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
@@ -90,7 +97,10 @@ function describe(url: string): string {
 export class HttpClient {
   constructor(private readonly opts: HttpOptions) {}
 
-  /** GETs `url` and returns its parsed JSON body, retrying transient failures. */
+  /**
+   * GETs `url` and returns its parsed JSON body, retrying transient failures. Throws UpstreamRetryLaterError when the
+   * host asks for a wait longer than a job should hold its slot (its caller moves the job to delayed until then).
+   */
   async getJson(url: string, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<unknown> {
     const { log } = this.opts;
     return pRetry(() => this.attempt(url, init), {
@@ -107,19 +117,47 @@ export class HttpClient {
           { url, attempt: attemptNumber, retriesLeft, status: error.status, err: error.message },
           'upstream request failed',
         );
-        if (error.retryAfterMs !== undefined && retriesLeft > 0) {
-          if (error.retryAfterMs > MAX_RETRY_AFTER_MS) {
-            throw new UpstreamTransientError(
-              `${describe(url)}: server asked to retry after ${Math.round(error.retryAfterMs / 1000)} s; leaving it to the job's backoff`,
-              url,
-              error.status,
-              error.retryAfterMs,
-            );
-          }
-          await sleep(error.retryAfterMs, init.signal);
-        }
+        if (error.retryAfterMs === undefined) return;
+        // Every job asking this host waits too (the back-off lives in Redis, for the whole fleet).
+        const retryAt = Date.now() + Math.min(error.retryAfterMs, this.opts.retryAfterMaxMs);
+        await this.opts.rateLimiter.backOff(new URL(url).host, retryAt);
+        if (error.retryAfterMs > this.opts.retryAfterWaitMaxMs) throw this.retryLater(url, error.retryAfterMs);
+        if (retriesLeft > 0) await sleep(error.retryAfterMs, init.signal);
       },
     });
+  }
+
+  /** The job should come back after `askedMs` (capped at the ceiling) rather than wait holding its slot. */
+  private retryLater(url: string, askedMs: number): UpstreamRetryLaterError {
+    const capped = askedMs > this.opts.retryAfterMaxMs;
+    const waitMs = Math.min(askedMs, this.opts.retryAfterMaxMs);
+    const s = (ms: number) => `${Math.round(ms / 1000)} s`;
+    return new UpstreamRetryLaterError(
+      `${describe(url)}: the server asked us to retry after ${s(askedMs)}${capped ? `, more than the ${s(this.opts.retryAfterMaxMs)} ceiling (HTTP_RETRY_AFTER_MAX_SECONDS): retrying after that` : ''}`,
+      url,
+      Date.now() + waitMs,
+      askedMs,
+      capped,
+    );
+  }
+
+  /** The host asked the fleet to back off: wait here if that is short, else hand the job back until then. */
+  private async honourBackOff(url: string, host: string, signal?: AbortSignal): Promise<void> {
+    const until = await this.opts.rateLimiter.backedOffUntil(host);
+    if (until === undefined) return;
+    const waitMs = until - Date.now();
+    if (waitMs > this.opts.retryAfterWaitMaxMs) {
+      throw new AbortError(
+        new UpstreamRetryLaterError(
+          `${describe(url)}: ${host} asked the fleet to back off until ${new Date(until).toISOString()} (Retry-After)`,
+          url,
+          until,
+          waitMs,
+          false,
+        ),
+      );
+    }
+    await sleep(waitMs, signal);
   }
 
   private async attempt(
@@ -127,6 +165,7 @@ export class HttpClient {
     init: { headers?: Record<string, string>; signal?: AbortSignal },
   ): Promise<unknown> {
     const host = new URL(url).host;
+    await this.honourBackOff(url, host, init.signal);
     await this.opts.rateLimiter.acquire(host, init.signal);
     const deadline = new Deadline(this.opts.timeoutMs);
     try {
