@@ -57,6 +57,7 @@ export const envSchema = z
     DATABASE_URL: url(['postgres:', 'postgresql:'], 'a postgres:// URL').default(
       'postgres://postgres@127.0.0.1:5432/postgres',
     ),
+    DATABASE_WAIT_SECONDS: int(60, 0, 3600),
     QUEUE_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9_{}.-]+$/, { error: 'must be letters, digits, _ . - (and {} for a Redis Cluster hash tag)' })
@@ -194,6 +195,8 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config {
   redisUrl: string;
   databaseUrl: string;
+  /** How long migrate, workers, the board and npm start wait for PostgreSQL at start before exiting 1. */
+  databaseWaitMs: number;
   queuePrefix: string;
   billStore: 'postgres' | 'mongodb';
   mongodb: { url: string | undefined; database: string };
@@ -295,6 +298,7 @@ export function loadConfig(raw: RawEnv = process.env): Config {
   return {
     redisUrl: env.REDIS_URL,
     databaseUrl: env.DATABASE_URL,
+    databaseWaitMs: env.DATABASE_WAIT_SECONDS * 1000,
     queuePrefix: env.QUEUE_PREFIX,
     billStore: env.BILL_STORE,
     mongodb: { url: env.MONGODB_URL, database: env.MONGODB_DATABASE },
