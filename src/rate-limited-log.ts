@@ -31,15 +31,6 @@ export class RateLimitedLog {
     this.write('warn', log, fields, msg);
   }
 
-  /** Writes what is held back now (a process about to exit) and stops the timers. */
-  flush(): void {
-    for (const [key, w] of this.windows) {
-      clearTimeout(w.timer);
-      this.windows.delete(key);
-      if (w.repeats > 0) this.summary(w);
-    }
-  }
-
   private write(level: Level, log: Logger, fields: Record<string, unknown>, msg: string): void {
     const key = `${level}\u0000${msg}\u0000${String(fields.err ?? '')}`;
     const open = this.windows.get(key);

@@ -138,6 +138,12 @@ export async function startWorkers(deps: WorkerResources, options: WorkerHostOpt
     workers.push(worker);
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  if (stalledInterval * 2 > lockDuration) {
+    log.warn(
+      { lockDurationMs: lockDuration, stalledIntervalMs: stalledInterval },
+      "WORKER_STALLED_INTERVAL_MS is more than half of WORKER_LOCK_DURATION_MS: a dead worker's job can wait lock + 2 x interval instead of lock + interval",
+    );
+  }
   log.info(
     {
       queues: options.kinds,
