@@ -1,6 +1,6 @@
 // Error listeners on Workers, Queues and Redis connections fire on every failed reconnect and every failed command:
 // while Redis is down that is several lines a second per connection. A RateLimitedLog writes the first occurrence of
-// each distinct cause (message + error) at once, then at most one line per cause per window with the count of the
+// each distinct cause (the error text, or the message when there is none) at once, then at most one line per cause per window with the count of the
 // repeats it held back; a cause that stops recurring leaves one last line with its count, then nothing.
 import type { Logger } from './logger.js';
 
@@ -32,7 +32,8 @@ export class RateLimitedLog {
   }
 
   private write(level: Level, log: Logger, fields: Record<string, unknown>, msg: string): void {
-    const key = `${level}\u0000${msg}\u0000${String(fields.err ?? '')}`;
+    // The cause is the error text: one Redis outage reported by a connection and by the Worker using it is one cause.
+    const key = fields.err !== undefined ? `${level}\u0000${String(fields.err)}` : `${level}\u0000${msg}`;
     const open = this.windows.get(key);
     if (open) {
       open.repeats += 1;

@@ -197,7 +197,7 @@ describe('Redis down: a worker logs each cause once per 10 s, with a count', () 
     const lines = worker.logs.slice(before).filter((l) => l.level === 'error' || l.level === 'warn');
     const byCause = new Map<string, LogLine[]>();
     for (const l of lines) {
-      const cause = `${l.msg}|${String(l.err)}`;
+      const cause = l.err === undefined ? String(l.msg) : String(l.err);
       byCause.set(cause, [...(byCause.get(cause) ?? []), l]);
     }
     ctx.diagnostic(
