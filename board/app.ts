@@ -41,6 +41,7 @@ import { bodyParsers, errorHandler, jsonOrFormOnly } from './body.js';
 import { hostAllowed, hostGuard } from './hosts.js';
 import { noStoreBehindAuth, ownPagesPolicy, securityHeaders } from './security-headers.js';
 import { sameOriginOnly } from './same-origin.js';
+import { errorLog } from '../src/rate-limited-log.js';
 
 export interface BoardDeps {
   config: Config;
@@ -85,7 +86,7 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
   const queues = new Map<KindName, Queue>();
   for (const name of KIND_NAMES) {
     const queue = openQueue(getKind(name), deps.redis, config.queuePrefix);
-    queue.on('error', (err) => log.error({ queue: name, err: err.message }, 'queue error'));
+    queue.on('error', (err) => errorLog.error(log, { queue: name, err: err.message }, 'queue error'));
     queues.set(name, queue);
   }
   deps.metrics.watch({ queues: [...queues.values()], fetchLog: new FetchLog(deps.pool) });
@@ -114,7 +115,10 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
   );
 
   let draining = false;
-  const checks: Record<string, Check> = { redis: redisCheck(deps.redis), postgres: postgresCheck(deps.pool) };
+  const checks: Record<string, Check> = {
+    redis: redisCheck(deps.redis, config.queuePrefix),
+    postgres: postgresCheck(deps.pool),
+  };
   if (deps.workers) checks.workers = workersCheck(deps.workers);
   const health = healthRouter({
     checks,

@@ -6,6 +6,7 @@ import type { Config } from '../src/config.js';
 import { errorMessage } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { FleetMetrics } from '../src/metrics.js';
+import { errorLog } from '../src/rate-limited-log.js';
 
 export interface JobDurationObserver {
   close(): Promise<void>;
@@ -29,7 +30,9 @@ export async function observeJobDurations(
       },
       prefix: config.queuePrefix,
     });
-    events.on('error', (err) => log.error({ queue: queue.name, err: errorMessage(err) }, 'queue events error'));
+    events.on('error', (err) =>
+      errorLog.error(log, { queue: queue.name, err: errorMessage(err) }, 'queue events error'),
+    );
     const observe =
       (outcome: 'completed' | 'failed') =>
       ({ jobId }: { jobId: string }) =>

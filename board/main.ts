@@ -1,6 +1,7 @@
 // The board process (npm run board; node dist/board/main.js in containers).
 import { loadConfigOrExit } from '../src/config.js';
 import { errorMessage } from '../src/errors.js';
+import { waitForDatabase } from '../src/db.js';
 import { openResources } from '../src/resources.js';
 import { createLogger } from '../src/logger.js';
 import { FleetMetrics } from '../src/metrics.js';
@@ -19,6 +20,7 @@ if (auth.mode === 'refuse') {
 }
 
 try {
+  await waitForDatabase(config.databaseUrl, log, config.databaseWaitMs);
   const resources = await openResources(config, log);
   const board = await startBoard({ resources, metrics: new FleetMetrics() });
   installShutdown(log, [

@@ -10,6 +10,7 @@ import type { FleetStatsOptions } from '../src/monitor/fleet-stats.js';
 import { buildFleetReport, type FleetReport } from '../src/monitor/report.js';
 import { KIND_NAMES, getKind, openQueue } from './index.js';
 import { declaredSchedules } from './schedules.js';
+import { errorLog } from '../src/rate-limited-log.js';
 
 export interface FleetReportSources {
   fetchLog: Pick<FetchLog, 'windowStats' | 'hasRunForJobs' | 'lastSyncs'>;
@@ -25,7 +26,9 @@ export async function fleetReport(src: FleetReportSources, options: FleetStatsOp
   const schedules = declaredSchedules(src.config); // throws before touching Redis if a declaration is invalid
   const queues = new Map(KIND_NAMES.map((name) => [name, openQueue(getKind(name), src.redis, src.config.queuePrefix)]));
   for (const [name, q] of queues)
-    q.on('error', (err) => src.log?.error({ queue: name, err: err.message }, 'queue error'));
+    q.on('error', (err) => {
+      if (src.log) errorLog.error(src.log, { queue: name, err: err.message }, 'queue error');
+    });
   try {
     return await buildFleetReport({ ...src, queues, schedules }, options);
   } finally {

@@ -1,8 +1,9 @@
 // The registry of job kinds: one queue per kind, named after it. A new kind is its module here (queues/<kind>.ts),
 // its processor (workers/<kind>.ts), and one line in this registry and in workers/registry.ts.
-import { Queue, UnrecoverableError } from 'bullmq';
+import { UnrecoverableError, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { FleetQueue } from '../src/unreadable-job.js';
 import { backfillSession } from './backfill-session.js';
 import { deliverChanges } from './deliver-changes.js';
 import { fetchBills } from './fetch-bills.js';
@@ -92,8 +93,9 @@ export function parsePayloadOrUnrecoverable<K extends KindName>(name: K, data: u
   }
 }
 
+/** FleetQueue: reads a job whose data is not valid JSON (getJob, the board) instead of throwing. */
 export function openQueue(kind: JobKind, connection: Redis, prefix: string): Queue {
-  return new Queue(kind.name, { connection, prefix, defaultJobOptions: kind.defaultJobOptions });
+  return new FleetQueue(kind.name, { connection, prefix, defaultJobOptions: kind.defaultJobOptions });
 }
 
 /** Each kind's queue on one connection, opened on first use; `close` closes the queues, not the connection. */

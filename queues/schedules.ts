@@ -14,6 +14,7 @@ import { jobKinds, openQueue, parsePayload, type KindName } from './index.js';
 import { parseSubmission, submit } from './submit.js';
 import type { JobKind } from './job-kind.js';
 import { SCHEDULE_TZ, catchUpJobId, isOff, scheduledJobId, type ResolvedSchedule } from '../src/schedules.js';
+import { errorLog } from '../src/rate-limited-log.js';
 
 export { SCHEDULE_TZ, catchUpJobId, isOff, scheduledJobId, type ResolvedSchedule };
 
@@ -106,7 +107,7 @@ export async function syncSchedules(
 
   for (const [name, kind] of Object.entries(jobKinds) as Array<[KindName, JobKind]>) {
     const queue = openQueue(kind, connection, prefix);
-    queue.on('error', (err) => slog.error({ queue: name, err: err.message }, 'queue error'));
+    queue.on('error', (err) => errorLog.error(slog, { queue: name, err: err.message }, 'queue error'));
     try {
       const wanted = declared.filter((s) => s.queue === name);
       const activeIds = new Set(wanted.filter((s) => !isOff(s)).map((s) => s.id));

@@ -6,7 +6,7 @@ import { startBoard } from '../board/start.js';
 import { loadConfigOrExit } from '../src/config.js';
 import { errorMessage } from '../src/errors.js';
 import { openResources } from '../src/resources.js';
-import { createPool } from '../src/db.js';
+import { createPool, waitForDatabase } from '../src/db.js';
 import { createLogger } from '../src/logger.js';
 import { FleetMetrics } from '../src/metrics.js';
 import { migrate } from '../src/migrations.js';
@@ -27,6 +27,7 @@ const kinds = configuredKindsOrExit(config);
 try {
   // One FleetMetrics for the process: the board's /metrics shows queue counts, job durations and upstream calls.
   const metrics = new FleetMetrics();
+  await waitForDatabase(config.databaseUrl, log, config.databaseWaitMs);
   await migrateOnce();
   const resources = await openResources(config, log, { billStore: true, onUpstreamResponse: metrics.observeUpstream });
   const workers = await startWorkers(resources, hostOptionsFrom(config, kinds));

@@ -59,6 +59,7 @@ export const envSchema = z
     DATABASE_URL: url(['postgres:', 'postgresql:'], 'a postgres:// URL').default(
       'postgres://postgres@127.0.0.1:5432/postgres',
     ),
+    DATABASE_WAIT_SECONDS: int(60, 0, 3600),
     QUEUE_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9_{}.-]+$/, { error: 'must be letters, digits, _ . - (and {} for a Redis Cluster hash tag)' })
@@ -84,6 +85,8 @@ export const envSchema = z
     HTTP_RETRIES: int(5, 0, 20),
     HTTP_RETRY_MIN_MS: int(500, 0, 600_000),
     HTTP_RETRY_MAX_MS: int(30_000, 0, 3_600_000),
+    HTTP_RETRY_AFTER_WAIT_MAX_SECONDS: int(120, 0, 3600),
+    HTTP_RETRY_AFTER_MAX_SECONDS: int(3600, 1, 7 * 24 * 3600),
     UPSTREAM_RATE_LIMIT_PER_SECOND: int(4, 0, 10_000),
     RESULT_CACHE_TTL_SECONDS: int(600, 1, 7 * 24 * 3600),
 
@@ -109,8 +112,11 @@ export const envSchema = z
       ),
     WORKER_CONCURRENCY: int(2, 1, 500),
     WORKER_DRAIN_SECONDS: optionalInt(1, 3600),
-    WORKER_LOCK_DURATION_MS: int(30_000, 500, 3_600_000),
-    WORKER_STALLED_INTERVAL_MS: int(30_000, 500, 3_600_000),
+    // Sized together (docs/operations.md, "Stalled jobs"): a killed worker's job runs again elsewhere within
+    // lock + interval (30 s) when the interval is at most half the lock; renewal every lock/4 rides out pauses of
+    // lock/2 (10 s) without a false stall.
+    WORKER_LOCK_DURATION_MS: int(20_000, 500, 3_600_000),
+    WORKER_STALLED_INTERVAL_MS: int(10_000, 500, 3_600_000),
     RAILWAY_DEPLOYMENT_DRAINING_SECONDS: optionalInt(0, 3600),
 
     // Board
@@ -205,6 +211,7 @@ export const envSchema = z
     ALERT_MAX_HOURS_SINCE_SYNC: int(26, 1, 24 * 365),
     ALERT_MAX_FAILED_JOBS: int(0, 0, 1_000_000),
     ALERT_MAX_WAITING_AGE_MINUTES: int(60, 1, 24 * 60 * 30),
+    ALERT_REDIS_MEMORY_PERCENT: int(80, 1, 100),
   })
   .superRefine(
     (env, ctx) => {
@@ -263,6 +270,8 @@ function proxyTrustFrom(env: Pick<Env, 'BOARD_TRUST_PROXY' | 'RAILWAY_ENVIRONMEN
 export interface Config {
   redisUrl: string;
   databaseUrl: string;
+  /** How long migrate, workers, the board and npm start wait for PostgreSQL at start before exiting 1. */
+  databaseWaitMs: number;
   queuePrefix: string;
   billStore: 'postgres' | 'mongodb';
   mongodb: { url: string | undefined; database: string };
@@ -274,6 +283,10 @@ export interface Config {
     retries: number;
     retryMinMs: number;
     retryMaxMs: number;
+    /** A Retry-After up to this long is waited out inside the job; longer, the job is delayed until then. */
+    retryAfterWaitMaxMs: number;
+    /** The ceiling on a Retry-After: a server asking for more is tried again after this long. */
+    retryAfterMaxMs: number;
     /** Requests per second per upstream host, shared by the whole fleet; 0 turns the limit off. */
     rateLimitPerSecond: number;
   };
@@ -290,9 +303,9 @@ export interface Config {
     drainMs: number;
     /** When the platform SIGKILLs after SIGTERM (RAILWAY_DEPLOYMENT_DRAINING_SECONDS), if known. */
     killAfterMs: number | undefined;
-    /** A job whose worker stops renewing its lock (killed, frozen) is recovered after about this long. */
+    /** How long a job's lock lasts without renewal (BullMQ renews it every quarter of this). */
     lockDurationMs: number;
-    /** How often each worker looks for stalled jobs (locks that expired) and moves them back to wait. */
+    /** How often the fleet looks for stalled jobs (locks that expired) and moves them back to wait. */
     stalledIntervalMs: number;
   };
   board: {
@@ -335,6 +348,8 @@ export interface Config {
     maxHoursSinceSync: number;
     maxFailedJobs: number;
     maxWaitingAgeMinutes: number;
+    /** Alert when Redis uses this much of its maxmemory (no alert when maxmemory is 0, no limit). */
+    redisMemoryPercent: number;
   };
 }
 
@@ -375,6 +390,7 @@ export function loadConfig(raw: RawEnv = process.env): Config {
   return {
     redisUrl: env.REDIS_URL,
     databaseUrl: env.DATABASE_URL,
+    databaseWaitMs: env.DATABASE_WAIT_SECONDS * 1000,
     queuePrefix: env.QUEUE_PREFIX,
     billStore: env.BILL_STORE,
     mongodb: { url: env.MONGODB_URL, database: env.MONGODB_DATABASE },
@@ -386,6 +402,8 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       retries: env.HTTP_RETRIES,
       retryMinMs: env.HTTP_RETRY_MIN_MS,
       retryMaxMs: env.HTTP_RETRY_MAX_MS,
+      retryAfterWaitMaxMs: env.HTTP_RETRY_AFTER_WAIT_MAX_SECONDS * 1000,
+      retryAfterMaxMs: env.HTTP_RETRY_AFTER_MAX_SECONDS * 1000,
       rateLimitPerSecond: env.UPSTREAM_RATE_LIMIT_PER_SECOND,
     },
     resultCacheTtlSeconds: env.RESULT_CACHE_TTL_SECONDS,
@@ -440,8 +458,20 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       maxHoursSinceSync: env.ALERT_MAX_HOURS_SINCE_SYNC,
       maxFailedJobs: env.ALERT_MAX_FAILED_JOBS,
       maxWaitingAgeMinutes: env.ALERT_MAX_WAITING_AGE_MINUTES,
+      redisMemoryPercent: env.ALERT_REDIS_MEMORY_PERCENT,
     },
   };
+}
+
+/**
+ * The longest a job whose worker died (kill -9, a frozen process) waits before another worker can run it, from
+ * BullMQ's mechanics: the lock outlives the last renewal by `lock`; the stalled check marks active jobs on one pass
+ * and moves the ones still marked and unlocked on a later pass; passes are `interval` apart fleet-wide (one key,
+ * `stalled-check`, lets one worker per interval do it). With interval <= lock/2 the job is marked before its lock
+ * expires and moved by the first pass after: lock + interval. A longer interval can miss the mark: lock + 2 x interval.
+ */
+export function stalledRecoveryBoundMs(lockDurationMs: number, stalledIntervalMs: number): number {
+  return lockDurationMs + (stalledIntervalMs * 2 <= lockDurationMs ? 1 : 2) * stalledIntervalMs;
 }
 
 /** For process entry points: a bad environment prints one line per problem and exits 2. */

@@ -27,6 +27,44 @@ export class UpstreamTransientError extends Error {
   }
 }
 
+/**
+ * No answer was read in time, but this process, not the upstream, was the slow one: the request's timer fired late
+ * because the event loop was blocked or the process was paused (a long GC, a CPU-bound task, SIGSTOP, a frozen VM).
+ * Retried like any transient failure; logged as a pause, never as an upstream timeout.
+ */
+export class ProcessPausedError extends UpstreamTransientError {
+  constructor(
+    message: string,
+    url: string,
+    /** How late the request's deadline fired: the process was paused at least this long. */
+    readonly pausedMs: number,
+  ) {
+    super(message, url);
+    this.name = 'ProcessPausedError';
+  }
+}
+
+/**
+ * The upstream asked us to come back later than a job should wait holding its worker slot (Retry-After beyond
+ * HTTP_RETRY_AFTER_WAIT_MAX_SECONDS, or its host is already backing off that long): the job is moved to delayed
+ * until `retryAt`, without spending an attempt. `retryAt` is capped at HTTP_RETRY_AFTER_MAX_SECONDS from now.
+ */
+export class UpstreamRetryLaterError extends Error {
+  constructor(
+    message: string,
+    readonly url: string,
+    /** When to try again (epoch ms). */
+    readonly retryAt: number,
+    /** What the server asked for (ms from when it asked); more than the ceiling when `capped`. */
+    readonly askedMs: number,
+    /** The server asked for longer than the ceiling; retryAt is the ceiling. */
+    readonly capped: boolean,
+  ) {
+    super(message);
+    this.name = 'UpstreamRetryLaterError';
+  }
+}
+
 /** The response parsed as JSON but not in the shape the API documents. */
 export class UpstreamShapeError extends Error {
   constructor(

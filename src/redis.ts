@@ -3,6 +3,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
 import { redactUrl } from './redact.js';
+import { errorLog } from './rate-limited-log.js';
 
 export type { Redis };
 
@@ -29,16 +30,9 @@ export function createRedis(url: string, role: RedisRole, log: Logger): Redis {
   return redis;
 }
 
-/** ioredis emits 'error' on every failed reconnect; log the first of a burst, not hundreds a minute. */
+/** ioredis emits 'error' on every failed reconnect: one line per cause per 10 s (with the count), not hundreds. */
 export function attachRedisErrorLogging(redis: Redis, log: Logger): void {
-  let lastLogged = 0;
-  redis.on('error', (err: Error) => {
-    const now = Date.now();
-    if (now - lastLogged > 10_000) {
-      lastLogged = now;
-      log.error({ err: err.message }, 'redis connection error');
-    }
-  });
+  redis.on('error', (err: Error) => errorLog.error(log, { err: err.message }, 'redis connection error'));
 }
 
 /** Producers: connect now, or fail with a clear message within the connect timeout. */

@@ -1,7 +1,12 @@
 // Results cached in Redis by a hash of (kind, normalised input), so the same inputs within the TTL are not fetched
-// twice. Every key has a TTL and sits under the queue prefix.
+// twice. Every key has a TTL and sits under the queue prefix. The cache is an optimisation and never a reason for
+// work to fail: a read that fails (Redis refusing, a value that does not parse) is a miss, a write that fails (Redis
+// out of memory) is skipped; both are logged as cache problems, at most once per cause per 10 s.
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { errorMessage } from './errors.js';
+import type { Logger } from './logger.js';
+import { errorLog } from './rate-limited-log.js';
 import { fleetKey } from './redis.js';
 
 /** JSON with object keys sorted, so {a,b} and {b,a} hash the same. */
@@ -21,6 +26,7 @@ export class ResultCache {
     private readonly redis: Redis,
     private readonly prefix: string,
     readonly ttlSeconds: number,
+    private readonly log: Logger,
   ) {}
 
   key(namespace: string, input: unknown): string {
@@ -28,16 +34,32 @@ export class ResultCache {
     return fleetKey(this.prefix, 'cache', namespace, digest);
   }
 
+  /** The cached value, or undefined on a miss, and also when the read fails (logged as a cache problem). */
   async get<T>(namespace: string, input: unknown): Promise<T | undefined> {
-    const raw = await this.redis.get(this.key(namespace, input));
-    return raw === null ? undefined : (JSON.parse(raw) as T);
+    try {
+      const raw = await this.redis.get(this.key(namespace, input));
+      return raw === null ? undefined : (JSON.parse(raw) as T);
+    } catch (err) {
+      this.problem('read', namespace, err);
+      return undefined;
+    }
   }
 
-  async set(namespace: string, input: unknown, value: unknown, ttlSeconds = this.ttlSeconds): Promise<void> {
-    await this.redis.set(this.key(namespace, input), JSON.stringify(value), 'EX', ttlSeconds);
+  /** Stores the value; false when the write failed (logged as a cache problem), which costs only a later miss. */
+  async set(namespace: string, input: unknown, value: unknown, ttlSeconds = this.ttlSeconds): Promise<boolean> {
+    try {
+      await this.redis.set(this.key(namespace, input), JSON.stringify(value), 'EX', ttlSeconds);
+      return true;
+    } catch (err) {
+      this.problem('write', namespace, err);
+      return false;
+    }
   }
 
-  /** Returns the cached value, or computes, stores and returns it. Concurrent misses may both compute. */
+  /**
+   * Returns the cached value, or computes, stores and returns it. Concurrent misses may both compute. A failed read
+   * computes; a failed write still returns what was computed. Only `compute` itself can make this throw.
+   */
   async getOrCompute<T>(
     namespace: string,
     input: unknown,
@@ -48,5 +70,13 @@ export class ResultCache {
     const value = await compute();
     await this.set(namespace, input, value);
     return { value, cached: false };
+  }
+
+  private problem(op: 'read' | 'write', namespace: string, err: unknown): void {
+    errorLog.warn(
+      this.log,
+      { component: 'result-cache', namespace, op, err: errorMessage(err) },
+      `result cache ${op} failed; carrying on without the cache`,
+    );
   }
 }

@@ -5,7 +5,7 @@ import { KIND_NAMES } from '../queues/index.js';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { ConfigError, ENV_VARIABLES, loadConfig } from '../src/config.js';
+import { ConfigError, ENV_VARIABLES, loadConfig, stalledRecoveryBoundMs } from '../src/config.js';
 import { shutdownDeadlineMs } from '../workers/worker-host.js';
 
 const root = new URL('../', import.meta.url);
@@ -45,6 +45,13 @@ describe('configuration', () => {
     assert.deepEqual(c.schedules.fetchBillsHourly, { cron: '0 * * * *', limit: 50 });
     assert.deepEqual(c.schedules.fetchBillsDaily, { cron: '0 2 * * *', limit: 100 });
     assert.deepEqual(c.schedules.monitorDaily, { cron: '0 3 * * *', hoursBack: 24 });
+  });
+
+  test('the default lock and stalled-check interval bound stalled-job recovery to 30 s (issue 14 asks <= 35 s)', () => {
+    const { lockDurationMs, stalledIntervalMs } = loadConfig({}).worker;
+    assert.deepEqual([lockDurationMs, stalledIntervalMs], [20_000, 10_000]);
+    assert.equal(stalledRecoveryBoundMs(lockDurationMs, stalledIntervalMs), 30_000);
+    assert.equal(stalledRecoveryBoundMs(30_000, 30_000), 90_000, 'the old defaults: an interval over half the lock');
   });
 
   test('the drain deadline follows RAILWAY_DEPLOYMENT_DRAINING_SECONDS with a margin', () => {

@@ -25,6 +25,8 @@ function http(overrides: Partial<HttpOptions> = {}): HttpClient {
     retries: 3,
     retryMinMs: 10,
     retryMaxMs: 50,
+    retryAfterWaitMaxMs: 120_000,
+    retryAfterMaxMs: 3_600_000,
     rateLimiter: noRateLimit,
     log: t.log,
     ...overrides,

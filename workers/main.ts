@@ -1,5 +1,6 @@
 // The worker process (npm run worker; node dist/workers/main.js in containers).
 import { loadConfigOrExit } from '../src/config.js';
+import { waitForDatabase } from '../src/db.js';
 import { openResources } from '../src/resources.js';
 import { startWorkerHealthServer } from '../src/health/server.js';
 import { createLogger } from '../src/logger.js';
@@ -15,6 +16,7 @@ const kinds = configuredKindsOrExit(config);
 
 try {
   const metrics = new FleetMetrics();
+  await waitForDatabase(config.databaseUrl, log, config.databaseWaitMs); // as for Redis: wait for it, bounded
   const resources = await openResources(config, log, { billStore: true, onUpstreamResponse: metrics.observeUpstream });
   const host = await startWorkers(resources, hostOptionsFrom(config, kinds));
   // /healthz, /readyz, /metrics on PORT (default 3001); closed last so /readyz answers 503 during the drain.

@@ -39,7 +39,7 @@ export function buildProcessors(resources: WorkerResources, queues: KindQueues):
 export function bullProcessorFor<K extends KindName>(
   name: K,
   processors: Processors,
-  resources: Pick<WorkerResources, 'log' | 'cache'>,
+  resources: Pick<WorkerResources, 'log' | 'cache' | 'redis' | 'config'>,
 ): BullProcessor {
   const kind = {
     name,

@@ -6,6 +6,7 @@ import {
   JobCancelledError,
   PaginationLoopError,
   UpstreamPermanentError,
+  UpstreamRetryLaterError,
   UpstreamShapeError,
   errorMessage,
 } from '../src/errors.js';
@@ -13,6 +14,8 @@ import type { WorkerResources } from '../src/resources.js';
 import { DuplicateBillKeyError } from '../src/stores/bill-store.js';
 import { FencedOffError } from '../src/stores/run-leases.js';
 import type { JobContext, Processor } from './context.js';
+import { handBackAfterLostLock } from './lost-lock.js';
+import { delayIfUpstreamAskedToWait } from './retry-later.js';
 
 /** Where the previous release kept a checkpoint inside the job's data; stripped (and ignored) before parsing. */
 export const LEGACY_CHECKPOINT_KEY = '_checkpoint';
@@ -42,7 +45,7 @@ export interface RunnableKind<P> {
 export function bullProcessor<P>(
   kind: RunnableKind<P>,
   processor: Processor<P, unknown>,
-  deps: Pick<WorkerResources, 'log' | 'cache'>,
+  deps: Pick<WorkerResources, 'log' | 'cache' | 'redis' | 'config'>,
 ): BullProcessor {
   return async (job, token, signal) => {
     const attempt = job.attemptsMade + 1;
@@ -77,7 +80,7 @@ export function bullProcessor<P>(
       note: async (line) => {
         await job.log(line);
       },
-      willRetry: (err) => !isPermanent(err) && attempt < maxAttempts,
+      willRetry: (err) => err instanceof UpstreamRetryLaterError || (!isPermanent(err) && attempt < maxAttempts),
     };
 
     if (kind.cacheResults) {
@@ -111,16 +114,15 @@ export function bullProcessor<P>(
           try {
             await job.moveToDelayed(Date.now() + 1_000, token);
           } catch (err) {
-            // Its lock is gone (cancelled because it was lost): another worker has the job, or will; leave it be.
-            log.warn(
-              { err: errorMessage(err) },
-              'could not hand the job back; its lock is gone, so another worker takes it over',
-            );
+            // Its lock is gone (cancelled because it was lost): back to wait now if nobody else holds it.
+            await handBackAfterLostLock(job, deps, log, err);
           }
           throw new DelayedError();
         }
         throw new JobCancelledError(errorMessage(abort.reason));
       }
+      const delayed = await delayIfUpstreamAskedToWait(err, job, token, deps, log);
+      if (delayed) throw delayed;
       if (isPermanent(err) && !(err instanceof UnrecoverableError)) {
         log.error({ err: errorMessage(err) }, 'job failed; the error is permanent, no retry');
         throw new UnrecoverableError(errorMessage(err));

@@ -1,14 +1,19 @@
 // Runs one BullMQ Worker per job kind and owns their shutdown: stop taking jobs, let the jobs in flight finish
 // until the drain deadline, then cancel them (they return to the queue and resume elsewhere), then close.
-import { Queue, Worker } from 'bullmq';
+import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { getKind, kindQueues, type KindName } from '../queues/index.js';
-import type { Config } from '../src/config.js';
+import { stalledRecoveryBoundMs, type Config } from '../src/config.js';
 import type { WorkerResources } from '../src/resources.js';
 import { createRedis } from '../src/redis.js';
 import { errorMessage } from '../src/errors.js';
+import { FleetWorker, unreadableReasonOf } from '../src/unreadable-job.js';
 import { watchDeadLetters } from './dead-letter.js';
+import { MAX_STALLED_COUNT } from './lost-lock.js';
 import { buildProcessors, bullProcessorFor } from './registry.js';
+import { errorLog } from '../src/rate-limited-log.js';
+
+export { MAX_STALLED_COUNT };
 
 export interface WorkerHostOptions {
   kinds: readonly KindName[];
@@ -39,13 +44,6 @@ export interface WorkerHost {
 
 /** After cancelling, jobs get this long to hand themselves back before the host stops waiting for them. */
 export const FORCE_CLOSE_AFTER_CANCEL_MS = 2_000;
-/**
- * How many times a job may be recovered from a dead or frozen worker before BullMQ fails it. BullMQ's default (1)
- * would fail a long backfill whose replica is killed twice (two deploys without a drain window), with no fetch-log
- * row; a checkpointed job loses at most a page per recovery, so a few more are cheap. Still bounded: a job that
- * kills every worker that takes it ends up failed, not looping.
- */
-export const MAX_STALLED_COUNT = 5;
 /** Each worker connection gets this long to QUIT politely before it is dropped. */
 const QUIT_TIMEOUT_MS = 1_000;
 /** Headroom for closing the fleet's shared connections (Redis, pg pool) after the workers stop. */
@@ -96,27 +94,38 @@ export async function startWorkers(deps: WorkerResources, options: WorkerHostOpt
     log.error({ queue: kind, err: err.message }, 'queue error'),
   );
   const processors = buildProcessors(deps, followUps);
+  // The configuration's lock and stalled-check settings unless the caller gives its own (tests shorten them).
+  const lockDuration = options.workerOptions?.lockDuration ?? config.worker.lockDurationMs;
+  const stalledInterval = options.workerOptions?.stalledInterval ?? config.worker.stalledIntervalMs;
 
   for (const name of options.kinds) {
     const kind = getKind(name);
     if (kind.globalConcurrency !== undefined) {
       // Fleet-wide cap (e.g. one fetch-bills at a time), stored in Redis and honoured by every replica.
       const queue = new Queue(kind.name, { connection: deps.redis, prefix: config.queuePrefix });
-      queue.on('error', (err) => log.error({ queue: kind.name, err: err.message }, 'queue error'));
+      queue.on('error', (err) => errorLog.error(log, { queue: kind.name, err: err.message }, 'queue error'));
       await queue.setGlobalConcurrency(kind.globalConcurrency);
       await queue.close();
     }
     const connection = createRedis(config.redisUrl, 'worker', log);
     connections.push(connection);
-    const worker = new Worker(kind.name, bullProcessorFor(name, processors, deps), {
+    // FleetWorker: a job whose data is not valid JSON fails at once, named, instead of cycling through stall recovery.
+    const worker = new FleetWorker(kind.name, bullProcessorFor(name, processors, deps), {
       connection,
       prefix: config.queuePrefix,
       concurrency: options.concurrency,
       maxStalledCount: MAX_STALLED_COUNT,
-      ...options.workerOptions,
+      lockDuration,
+      stalledInterval,
     });
     const wlog = log.child({ queue: kind.name });
-    worker.on('error', (err) => wlog.error({ err: errorMessage(err) }, 'worker error'));
+    // While Redis is down every connection of every Worker reports each failed attempt: one line per cause per 10 s.
+    worker.on('error', (err) => errorLog.error(wlog, { err: errorMessage(err) }, 'worker error'));
+    worker.on('active', (job) => {
+      const unreadable = unreadableReasonOf(job);
+      if (unreadable)
+        wlog.error({ jobId: job.id, err: unreadable }, 'unreadable job data: failing the job without retries');
+    });
     worker.on('stalled', (jobId) =>
       wlog.warn({ jobId }, 'job stalled (its worker died or blocked); it will be retried'),
     );
@@ -135,7 +144,24 @@ export async function startWorkers(deps: WorkerResources, options: WorkerHostOpt
     workers.push(worker);
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  log.info({ queues: options.kinds, concurrency: options.concurrency, drainMs: options.drainMs }, 'workers running');
+  if (stalledInterval * 2 > lockDuration) {
+    log.warn(
+      { lockDurationMs: lockDuration, stalledIntervalMs: stalledInterval },
+      "WORKER_STALLED_INTERVAL_MS is more than half of WORKER_LOCK_DURATION_MS: a dead worker's job can wait lock + 2 x interval instead of lock + interval",
+    );
+  }
+  log.info(
+    {
+      queues: options.kinds,
+      concurrency: options.concurrency,
+      drainMs: options.drainMs,
+      lockDurationMs: lockDuration,
+      stalledIntervalMs: stalledInterval,
+      // A job whose worker dies runs again elsewhere within this long (docs/operations.md, "Stalled jobs").
+      stalledRecoveryBoundMs: stalledRecoveryBoundMs(lockDuration, stalledInterval),
+    },
+    'workers running',
+  );
 
   let draining = false;
   let closed: Promise<void> | undefined;
@@ -164,7 +190,7 @@ export async function startWorkers(deps: WorkerResources, options: WorkerHostOpt
       if ((await Promise.race([closed, grace.done])) === 'timeout') {
         abandoned = true;
         log.error(
-          { lockDurationMs: options.workerOptions?.lockDuration },
+          { lockDurationMs: lockDuration },
           'jobs did not stop after cancellation; abandoning them: their locks expire and stalled-job recovery retries them on another replica',
         );
       }

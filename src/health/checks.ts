@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { errorMessage } from '../errors.js';
+import { fleetKey } from '../redis.js';
 
 export const CHECK_TIMEOUT_MS = 2_000;
 
@@ -39,13 +40,26 @@ async function timed(run: () => Promise<void>): Promise<CheckResult> {
   }
 }
 
-export function redisCheck(redis: Redis, timeoutMs = CHECK_TIMEOUT_MS): Check {
+/** How long the readiness probe's own key lives: it never outlasts a few probes (every key outside BullMQ has a TTL). */
+export const READY_KEY_TTL_MS = 30_000;
+
+/**
+ * Redis is ready when it takes a write, not merely when it answers: a Redis out of memory (noeviction) answers PING
+ * but refuses every write, so every job attempt would fail. The probe writes one small key of its own under the
+ * prefix (`<prefix>:ready:<pid>`, a TTL of 30 s), bounded by the same timeout; the error names the cause ("OOM
+ * command not allowed…").
+ */
+export function redisCheck(redis: Redis, prefix: string, timeoutMs = CHECK_TIMEOUT_MS): Check {
+  const key = fleetKey(prefix, 'ready', String(process.pid));
   return () =>
     timed(async () => {
-      // A reconnecting client would queue the PING until Redis is back; say so instead of waiting.
+      // A reconnecting client would queue the write until Redis is back; say so instead of waiting.
       if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
-      const reply = await withTimeout(redis.ping(), timeoutMs, 'Redis PING');
-      if (reply !== 'PONG') throw new Error(`Redis PING answered ${String(reply)}`);
+      try {
+        await withTimeout(redis.set(key, new Date().toISOString(), 'PX', READY_KEY_TTL_MS), timeoutMs, 'Redis SET');
+      } catch (err) {
+        throw new Error(`Redis refuses writes: ${errorMessage(err)}`, { cause: err });
+      }
     });
 }
 

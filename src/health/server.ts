@@ -90,7 +90,7 @@ export function startWorkerHealthServer(opts: {
     port: config.port ?? WORKER_DEFAULT_PORT,
     checks: {
       workers: workersCheck(opts.workers),
-      redis: redisCheck(opts.resources.redis),
+      redis: redisCheck(opts.resources.redis, config.queuePrefix),
       postgres: postgresCheck(opts.resources.pool),
     },
     isDraining: () => opts.workers.isDraining(),

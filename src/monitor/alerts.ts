@@ -13,6 +13,7 @@ export type AlertCode =
   | 'failed_jobs'
   | 'waiting_age'
   | 'scheduled_run'
+  | 'redis_memory'
   | 'dead_letter';
 
 export interface Alert {
@@ -25,7 +26,12 @@ export interface Alert {
 
 export type AlertThresholds = Pick<
   Config['alerts'],
-  'minSuccessRatePercent' | 'maxHoursSinceSuccess' | 'maxHoursSinceSync' | 'maxFailedJobs' | 'maxWaitingAgeMinutes'
+  | 'minSuccessRatePercent'
+  | 'maxHoursSinceSuccess'
+  | 'maxHoursSinceSync'
+  | 'maxFailedJobs'
+  | 'maxWaitingAgeMinutes'
+  | 'redisMemoryPercent'
 >;
 
 export function evaluateAlerts(stats: FleetStats, t: AlertThresholds): Alert[] {
@@ -113,12 +119,27 @@ export function evaluateAlerts(stats: FleetStats, t: AlertThresholds): Alert[] {
     }
   }
 
+  // With maxmemory-policy noeviction a full Redis refuses every write: jobs cannot be added, started or finished.
+  const mem = stats.redis_memory;
+  if (mem && mem.percent !== null && mem.percent >= t.redisMemoryPercent) {
+    alerts.push({
+      code: 'redis_memory',
+      value: mem.percent,
+      threshold: t.redisMemoryPercent,
+      message: `Redis uses ${mem.percent}% of its maxmemory (${mib(mem.used_bytes)} of ${mib(mem.maxmemory_bytes)}; threshold ${t.redisMemoryPercent}%): at 100% it refuses every write and no job can be added, started or finished. Find what grows under the prefix (completed/failed retention, the result cache) or raise maxmemory`,
+    });
+  }
+
   for (const s of stats.schedules) {
     if (s.state === 'missed' || s.state === 'late' || s.state === 'not-registered') {
       alerts.push({ code: 'scheduled_run', value: s.state, message: s.problem ?? `scheduler ${s.id}: ${s.state}` });
     }
   }
   return alerts;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 export interface AlertContext {

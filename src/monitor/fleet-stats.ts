@@ -13,8 +13,19 @@ import { checkSchedule, type ScheduleStatus } from './schedule-health.js';
 
 export type { QueueStats, RunStats, ScheduleStatus };
 
+/** Redis's memory against its `maxmemory`: with noeviction, a full Redis refuses every write (no job moves). */
+export interface RedisMemory {
+  used_bytes: number;
+  /** 0: no limit (then there is no percentage and no alert). */
+  maxmemory_bytes: number;
+  /** used / maxmemory, rounded to 0.1; null without a limit. */
+  percent: number | null;
+}
+
 export interface FleetStats extends RunStats {
   generated_at: string;
+  /** From INFO memory; null when Redis does not answer INFO (a managed Redis that forbids it). */
+  redis_memory: RedisMemory | null;
   /** One entry per registered job kind (queue), in registry order. */
   queues: QueueStats[];
   /** One entry per declared schedule, "off" ones included. */
@@ -73,7 +84,8 @@ export async function gatherFleetStats(src: FleetStatsSources, options: FleetSta
     schedules.push(await checkSchedule(queue, declared, { graceMs, now, fetchLog: src.fetchLog }));
   }
   const sync = await gatherSyncStatus(src, now);
-  return { generated_at: now.toISOString(), ...runs, queues: queueStats, schedules, sync };
+  const redisMemory = await gatherRedisMemory(src.redis);
+  return { generated_at: now.toISOString(), ...runs, redis_memory: redisMemory, queues: queueStats, schedules, sync };
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -99,5 +111,27 @@ async function gatherSyncStatus(src: FleetStatsSources, now: Date): Promise<Sync
         status_changes: last?.summary.status_changes ?? null,
       };
     }),
+  };
+}
+
+/** INFO memory's used_memory and maxmemory; null when INFO is refused or lacks them. */
+export async function gatherRedisMemory(redis: Redis): Promise<RedisMemory | null> {
+  let info: string;
+  try {
+    info = await redis.info('memory');
+  } catch {
+    return null;
+  }
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:(\\d+)\\s*$`, 'm').exec(info);
+    return m ? Number(m[1]) : undefined;
+  };
+  const used = field('used_memory');
+  const max = field('maxmemory');
+  if (used === undefined || max === undefined) return null;
+  return {
+    used_bytes: used,
+    maxmemory_bytes: max,
+    percent: max > 0 ? Math.round((used / max) * 1000) / 10 : null,
   };
 }

@@ -37,6 +37,14 @@ function table(header: string[], rows: string[][], leftColumns = 1): string[] {
   return [line(header), ...rows.map(line)];
 }
 
+function redisMemory(report: FleetReport): string {
+  const m = report.redis_memory;
+  if (!m) return '- (INFO memory not available)';
+  const used = `${(m.used_bytes / 1024 / 1024).toFixed(1)} MiB`;
+  if (m.percent === null) return `${used} (no maxmemory limit)`;
+  return `${used} of ${(m.maxmemory_bytes / 1024 / 1024).toFixed(1)} MiB (${m.percent}%)`;
+}
+
 const indent = (lines: string[]) => lines.map((l) => `  ${l}`);
 
 export function renderStatus(report: FleetReport, thresholds: AlertThresholds): string {
@@ -70,6 +78,7 @@ export function renderStatus(report: FleetReport, thresholds: AlertThresholds): 
         : `${when(report.last_success_at)}${relative(report.last_success_at, now)}`,
     ],
     ['by kind', kinds || '-'],
+    ['redis_memory', redisMemory(report)],
   ];
   const labelWidth = Math.max(...rows.map(([label]) => label.length));
   out.push(...indent(rows.map(([label, value]) => `${label.padEnd(labelWidth)}  ${value}`)), '');
@@ -138,7 +147,8 @@ export function renderStatus(report: FleetReport, thresholds: AlertThresholds): 
 
   out.push(
     `Alerts (thresholds: success_rate >= ${thresholds.minSuccessRatePercent}%, a success within ${thresholds.maxHoursSinceSuccess} h, a sync within ${thresholds.maxHoursSinceSync} h, ` +
-      `failed jobs <= ${thresholds.maxFailedJobs}, oldest waiting <= ${thresholds.maxWaitingAgeMinutes} min, scheduled runs on time)`,
+      `failed jobs <= ${thresholds.maxFailedJobs}, oldest waiting <= ${thresholds.maxWaitingAgeMinutes} min, scheduled runs on time, ` +
+      `Redis memory < ${thresholds.redisMemoryPercent}% of maxmemory)`,
   );
   out.push(
     ...indent(report.alerts.length === 0 ? ['none crossed'] : report.alerts.map((a) => `! ${a.code}: ${a.message}`)),

@@ -12,6 +12,7 @@ import type { Bill } from '../bills/bill.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { redactText, redactUrl } from '../redact.js';
+import { errorLog } from '../rate-limited-log.js';
 import {
   BillStoreUnavailableError,
   assertUniqueBillKeys,
@@ -218,7 +219,7 @@ export async function openMongoBillStore(
   // The driver reports most trouble through rejected operations; this listener only keeps a stray 'error' event
   // from crashing the process, as for every other connection of the fleet.
   client.on('error', (err: Error) =>
-    log.error({ component: 'mongodb', err: redact(err.message, url) }, 'MongoDB client error'),
+    errorLog.error(log, { component: 'mongodb', err: redact(err.message, url) }, 'MongoDB client error'),
   );
 
   try {

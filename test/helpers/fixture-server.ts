@@ -104,6 +104,7 @@ export class FixtureServer {
   /** When false the server ignores introduced__gte/__lt, as a server that dropped a filter would. */
   honourDateFilters = true;
   private readonly scripted: Record<Route, FakeResponse[]> = { bills: [], legisinfo: [] };
+  private readonly held = new Map<Route, { released: Promise<void>; release: () => void }>();
   private readonly waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
   private server = createServer((req, res) => void this.handle(req, res));
   url = '';
@@ -137,6 +138,24 @@ export class FixtureServer {
     };
   }
 
+  /**
+   * Requests to `route` are recorded but not answered until the returned function is called (or the server closes):
+   * a worker stays mid-job, waiting on upstream, for as long as a test needs (run it with a long HTTP_TIMEOUT_MS).
+   */
+  hold(route: Route): () => void {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const entry = {
+      released,
+      release: () => {
+        if (this.held.get(route) === entry) this.held.delete(route);
+        release();
+      },
+    };
+    this.held.set(route, entry);
+    return entry.release;
+  }
+
   requestsTo(route: RecordedRequest['route']): RecordedRequest[] {
     return this.requests.filter((r) => r.route === route);
   }
@@ -148,6 +167,7 @@ export class FixtureServer {
   }
 
   async close(): Promise<void> {
+    for (const h of [...this.held.values()]) h.release();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -170,6 +190,11 @@ export class FixtureServer {
       }
     }
     if (route === 'other') return this.send(res, { status: 404, body: '{"error": "not found"}' });
+    const held = this.held.get(route);
+    if (held) {
+      await held.released;
+      if (res.destroyed) return; // the client gave up (killed, or aborted) while the route was held
+    }
     const scripted = this.scripted[route].shift();
     if (scripted) return this.send(res, scripted);
     if (route === 'legisinfo') {
