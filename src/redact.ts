@@ -63,7 +63,11 @@ export function redactUrl(url: string): string {
   return `${scheme}//${userinfo ? `${REDACTED}@` : ''}${main}${query}`;
 }
 
-/** The secret values a connection string carries (password, user name, credential query values), raw and decoded. */
+/**
+ * The secret values a connection string carries (its password, with the user:password pair, and credential query
+ * values), raw and decoded. Not the user name alone: it is no secret, and it is often a common word ("postgres") that
+ * would blank out the scheme and the database name of every message that mentions them.
+ */
 function secretsOf(url: string): string[] {
   const match = SCHEME.exec(url.trim());
   if (!match) return url.length >= 4 ? [url] : [];
@@ -73,8 +77,7 @@ function secretsOf(url: string): string[] {
   if (at >= 0) {
     const userinfo = rest.slice(0, at);
     const colon = userinfo.indexOf(':');
-    found.push(userinfo);
-    if (colon >= 0) found.push(userinfo.slice(colon + 1), userinfo.slice(0, colon));
+    if (colon >= 0) found.push(userinfo, userinfo.slice(colon + 1));
   }
   const q = rest.indexOf('?');
   if (q >= 0) {

@@ -305,7 +305,10 @@ describe('board in a real browser', () => {
     await page.getByText('Finished at').first().waitFor();
     const panel = page.getByRole('tabpanel');
     await page.getByRole('tab', { name: 'Data', selected: true }).waitFor();
-    await showing(panel, /jobData:\s*\{\s*parliament:\s*44,\s*session:\s*1,\s*limit:\s*1000\s*\}/);
+    await showing(
+      panel,
+      /jobData:\s*\{\s*parliament:\s*44,\s*session:\s*1,\s*limit:\s*1000,\s*trigger:\s*["']manual["']\s*\}/,
+    );
     await showing(panel, /returnValue:\s*\{\s*raw_bills_fetched:\s*12,/);
     await page.screenshot({ path: BACKFILL_SCREENSHOT, fullPage: true });
     await page.getByRole('tab', { name: 'Progress' }).click();

@@ -500,7 +500,12 @@ describe('board hardening', () => {
         (await update('backfill-session', backfillJob.id!, { parliament: 44, session: 1, limit: 500 })).status,
         200,
       );
-      assert.deepEqual((await backfill.getJob(backfillJob.id!))!.data, { parliament: 44, session: 1, limit: 500 });
+      assert.deepEqual((await backfill.getJob(backfillJob.id!))!.data, {
+        parliament: 44,
+        session: 1,
+        limit: 500,
+        trigger: 'manual',
+      });
       await fetchBills.obliterate({ force: true });
       await backfill.obliterate({ force: true });
       await fetchBills.close();

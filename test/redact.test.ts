@@ -70,6 +70,15 @@ describe('redaction of connection strings', () => {
     assert.equal(redactText('see redis://:tok3n-value@cache:6379 now'), 'see redis://***@cache:6379 now');
   });
 
+  test('a user name is no secret: a message keeps the words it shares with it (scheme, database name)', () => {
+    const url = 'postgres://postgres:s3cret-pw@127.0.0.1:5432/postgres';
+    const message = `gave up waiting for PostgreSQL at ${redactUrl(url)}: password "s3cret-pw" for user postgres`;
+    assert.equal(
+      redactText(message, url),
+      'gave up waiting for PostgreSQL at postgres://***@127.0.0.1:5432/postgres: password "***" for user postgres',
+    );
+  });
+
   test('log lines: a URL with a password in a message or a field is redacted', async () => {
     const lines: string[] = [];
     const { Writable } = await import('node:stream');

@@ -37,12 +37,15 @@ after(async () => {
   await t?.cleanup();
 });
 
+/** The worker's /readyz with its detail (the detail needs METRICS_TOKEN: docs/security.md). */
 async function readyz(
   url: string,
-): Promise<{ status: number; body: { checks: Record<string, { ok: boolean; error?: string }> } }> {
-  const res = await fetch(`${url}/readyz`);
+): Promise<{ status: number; body: { detail?: Record<string, { ok: boolean; error?: string }> } }> {
+  const res = await fetch(`${url}/readyz`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   return { status: res.status, body: (await res.json()) as never };
 }
+
+const METRICS_TOKEN = 'redis-faults-metrics-token';
 
 describe('Redis out of memory (it answers, but refuses writes)', () => {
   let server: PrivateRedis;
@@ -60,7 +63,7 @@ describe('Redis out of memory (it answers, but refuses writes)', () => {
 
   test('/readyz answers 503 naming the cause while writes are refused, and 200 once they are taken again', async () => {
     const worker = spawnWorker(
-      { ...t.env, REDIS_URL: server.url, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...NO_SCHEDULES },
+      { ...t.env, REDIS_URL: server.url, HOST: '127.0.0.1', LOG_LEVEL: 'info', METRICS_TOKEN, ...NO_SCHEDULES },
       { name: 'worker' },
     );
     workers.push(worker);
@@ -71,7 +74,7 @@ describe('Redis out of memory (it answers, but refuses writes)', () => {
     await server.fillMemory();
     const refused = await readyz(url);
     assert.equal(refused.status, 503, 'PING still answers, but nothing can be written: not ready');
-    assert.match(refused.body.checks.redis!.error ?? '', /Redis refuses writes: OOM/);
+    assert.match(refused.body.detail?.redis?.error ?? '', /Redis refuses writes: OOM/);
 
     await server.freeMemory();
     assert.equal((await readyz(url)).status, 200);
