@@ -26,6 +26,7 @@ export function backfillSessionProcessor(
         scope,
         leaseKey: backfillLease(scope),
         parameters: { ...payload, scope },
+        freshEnrichment: true,
         plan: async () => ({
           jobKind: 'backfill-session',
           scope,

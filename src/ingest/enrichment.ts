@@ -18,16 +18,25 @@ export interface EnrichmentSources {
   cache: Pick<ResultCache, 'get' | 'set'>;
 }
 
-/** A lookup for one run (its memo dies with the run). Rethrows only the run's own cancellation. */
-export function enrichmentForRun(sources: EnrichmentSources, log: Logger, signal: AbortSignal): EnrichmentLookup {
+/**
+ * A lookup for one run (its memo dies with the run). Rethrows only the run's own cancellation. `fresh`: always ask
+ * LEGISinfo (and refresh the cache): a sync or a backfill is there to see what changed, and a status that moved
+ * within the cache's TTL would otherwise wait for the next day's sync.
+ */
+export function enrichmentForRun(
+  sources: EnrichmentSources,
+  log: Logger,
+  signal: AbortSignal,
+  options: { fresh?: boolean } = {},
+): EnrichmentLookup {
   const perRun = new Map<string, Promise<Record<string, BillEnrichment> | null>>();
   const load = async (session: string) => {
-    const cached = await sources.cache
-      .get<Record<string, BillEnrichment>>(CACHE_NAMESPACE, { session })
-      .catch((err: unknown) => {
-        log.warn({ session, err: errorMessage(err) }, 'result cache unreadable; asking LEGISinfo directly');
-        return undefined;
-      });
+    const cached = options.fresh
+      ? undefined
+      : await sources.cache.get<Record<string, BillEnrichment>>(CACHE_NAMESPACE, { session }).catch((err: unknown) => {
+          log.warn({ session, err: errorMessage(err) }, 'result cache unreadable; asking LEGISinfo directly');
+          return undefined;
+        });
     if (cached !== undefined) return cached;
     let byBillId: Record<string, BillEnrichment>;
     try {

@@ -51,6 +51,11 @@ export interface IngestSpec {
   leaseKey: string;
   /** The job's parameters as the fetch log shows them. */
   parameters: Record<string, unknown>;
+  /**
+   * Read LEGISinfo afresh instead of from the result cache (backfills and syncs: they exist to see what changed;
+   * the cache serves the hourly fetches, which only look for new bills).
+   */
+  freshEnrichment?: boolean;
   /** Decides the run's plan (window, first page); called only when the run starts, never when it resumes. */
   plan(): Promise<RunPlan>;
   /** After each committed page: progress for Bull Board, a line in the job's log. */
@@ -96,7 +101,7 @@ export async function runIngest(spec: IngestSpec, job: IngestJob, services: Inge
   let run: IngestRun | undefined;
   try {
     run = await resumeOrStart(spec, runId, checkpoints, log);
-    const enrichment = enrichmentForRun(services, log, signal);
+    const enrichment = enrichmentForRun(services, log, signal, { fresh: spec.freshEnrichment === true });
     if (run.state.pages > 0) await spec.onResume?.(run);
 
     for await (const page of pagesFrom(run, services.openParliament, signal)) {

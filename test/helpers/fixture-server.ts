@@ -198,8 +198,13 @@ export class FixtureServer {
     const scripted = this.scripted[route].shift();
     if (scripted) return this.send(res, scripted);
     if (route === 'legisinfo') {
-      const session = url.searchParams.get('parlsession') ?? '';
-      return this.send(res, { body: JSON.stringify(this.legisinfo.get(session) ?? []) });
+      const session = url.searchParams.get('parlsession');
+      // Unfiltered, LEGISinfo answers with the current session's bills (IsFromCurrentSession true).
+      const rows =
+        session === null
+          ? [...this.legisinfo.values()].flat().filter((r) => r.IsFromCurrentSession === true)
+          : (this.legisinfo.get(session) ?? []);
+      return this.send(res, { body: JSON.stringify(rows) });
     }
     if (this.billsDelayMs > 0) await new Promise((r) => setTimeout(r, this.billsDelayMs));
     return this.send(res, { headers: { 'API-Version': 'v1' }, body: pythonJson(this.billsPage(url.searchParams)) });
