@@ -40,7 +40,13 @@ const number = z
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date like 2026-01-31 (YYYY-MM-DD, UTC)' })
-  .refine((s) => new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s, { error: 'is not a real date' });
+  .refine(
+    (s) => {
+      const d = new Date(`${s}T00:00:00Z`);
+      return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+    },
+    { error: 'is not a real date' },
+  );
 
 const STATUSES = ['success', 'partial', 'error'] as const;
 export type RunStatusName = (typeof STATUSES)[number];

@@ -14,6 +14,8 @@ export interface HistoryVolume {
   billsPerSession: number;
   /** Oldest first (default SEED_SESSIONS); tests pick sessions their real runs do not touch. */
   sessions?: readonly string[];
+  /** The time of the newest run and change (default now). */
+  endsAt?: Date;
 }
 
 const WORDS = [
@@ -40,12 +42,13 @@ const WORDS = [
 ];
 
 /**
- * One fetch log row per hour up to now (`runs` hours back), one change per minute (`changes` minutes back), each
+ * One fetch log row per hour up to `endsAt` (`runs` hours back), one change per minute (`changes` minutes back), each
  * change belonging to a run (ten per run, by job_key), and `billsPerSession` bills in each session with titles drawn
  * from a small vocabulary. Into an empty, migrated database.
  */
 export async function seedHistory(pool: pg.Pool, v: HistoryVolume): Promise<void> {
   const sessions = v.sessions ?? SEED_SESSIONS;
+  const endsAt = v.endsAt ?? new Date();
   await pool.query(
     `INSERT INTO fetch_logs (job_kind, job_id, job_key, run_seq, scope, attempt, status, created_at, started_at,
         finished_at, duration_ms, raw_bills_fetched, bills_fetched, created, updated, unchanged, persisted_count,
@@ -66,8 +69,8 @@ export async function seedHistory(pool: pg.Pool, v: HistoryVolume): Promise<void
        FROM generate_series(1, $1::int) AS i,
             LATERAL (SELECT CASE WHEN i % 10 = 0 THEN 'backfill-session' ELSE 'fetch-bills' END AS kind,
                             CASE WHEN i % 50 = 7 THEN 'error' WHEN i % 20 = 3 THEN 'partial' ELSE 'success' END AS status,
-                            now() - ($1::int - i) * interval '1 hour' AS ts) AS r`,
-    [v.runs, sessions],
+                            $3::timestamptz - ($1::int - i) * interval '1 hour' AS ts) AS r`,
+    [v.runs, sessions, endsAt],
   );
   const runs = Math.max(1, v.runs);
   // Sessions follow one another in time (with ten sessions, the feed's first tenth is the first one's), and one
@@ -101,13 +104,13 @@ export async function seedHistory(pool: pg.Pool, v: HistoryVolume): Promise<void
                    'status_en', jsonb_build_object('from', 'At third reading', 'to', 'Royal assent received'))
                  ELSE jsonb_build_object('legisinfo_id', jsonb_build_object('from', NULL, 'to', 12000000 + i))
             END,
-            'fetch-bills', 'bench-' || r, 'bench/' || r || '/0', 1, now() - ($1::int - i) * interval '1 minute'
+            'fetch-bills', 'bench-' || r, 'bench/' || r || '/0', 1, $5::timestamptz - ($1::int - i) * interval '1 minute'
        FROM generate_series(1, $1::int) AS i,
             LATERAL (SELECT (i::bigint * 2654435761 % 4294967296) / 4294968 AS u,
                             (i::bigint * 40503 % 65536) / 64 AS h2,
                             (i - 1)::bigint * cardinality($2::text[]) / $1::int AS cur,
                             1 + ((i - 1) / 10) % $3::int AS r) AS x`,
-    [v.changes, sessions, runs, v.billsPerSession],
+    [v.changes, sessions, runs, v.billsPerSession, endsAt],
   );
   await pool.query(
     `INSERT INTO bills (session, number, legisinfo_id, title_en, title_fr, short_title_en, introduced, status_en, url,
