@@ -67,7 +67,7 @@ function shell(ctx: PageContext, section: Section | null, title: string, body: s
   ${link('runs', 'Runs')}
   ${link('changes', 'Changes')}
   ${link('bills', 'Bills')}
-  <form class="inline" method="get" action="${e(joinPath(ctx.basePath, 'bills'))}" role="search" aria-label="Find a bill">
+  <form class="inline" method="get" action="${e(joinPath(ctx.basePath, 'bills'))}" role="search" aria-label="Bill search">
     <label for="bill-search">Find a bill</label>
     <input id="bill-search" name="q" type="search" placeholder="44-1 C-11, C-11 or words of a title" value="${e(search)}">
     <button type="submit">Search</button>
@@ -143,15 +143,18 @@ function rejectedList(r: RunRecord): string {
   return `<ul class="rejected">${items}</ul>${more}`;
 }
 
-/** What went wrong in a run, in words: its error, its rejected rows, LEGISinfo. */
-function problems(r: RunRecord, expanded: boolean): string {
+/**
+ * What went wrong in a run, in words: its error, its rejected rows (in the list: folded, unfolding to the rows; on
+ * the run's page: a line, the rows being in their own table below), LEGISinfo.
+ */
+function problems(r: RunRecord, where: 'list' | 'page'): string {
   const out: string[] = [];
   if (r.error_message) out.push(`<p class="warn">${e(r.error_message)}</p>`);
   if (r.error_count > 0) {
     const label = `${r.error_count} ${r.error_count === 1 ? 'row' : 'rows'} rejected`;
     out.push(
-      expanded
-        ? `<p class="warn">${e(label)}</p>${rejectedList(r)}`
+      where === 'page'
+        ? `<p class="warn">${e(label)}: see below</p>`
         : `<details><summary class="warn">${e(label)}</summary>${rejectedList(r)}</details>`,
     );
   }
@@ -193,17 +196,17 @@ export function runsPage(ctx: PageContext, q: RunsQuery, page: RunsPage): string
   const statusChoice = q.status?.join(',');
   const rows = page.runs
     .map(
-      ({ run: r, job }) => `<tr class="${e(r.status)}">
+      ({ run: r, job }) => `<tr class="run-${e(r.status)}">
   <td><a href="${e(runPath(ctx.basePath, r.id))}">${r.id}</a></td>
   <td class="nowrap">${e(utc(r.created_at))}</td>
-  <td>${e(r.job_kind)}</td>
+  <td class="nowrap">${e(r.job_kind)}</td>
   <td>${e(r.scope)}</td>
   <td>${statusBadge(r.status)}</td>
   <td class="nowrap">${e(duration(r.duration_ms))}</td>
   <td>${e(windowText(r))}</td>
   <td>${e(countersText(r))}</td>
   <td>${r.truncated ? '<span class="warn">yes: stopped at its limit</span>' : 'no'}</td>
-  <td>${problems(r, false)}</td>
+  <td>${problems(r, 'list')}</td>
   <td>${jobCell(job)}</td>
 </tr>`,
     )
@@ -250,7 +253,7 @@ ${r.errors.map((x) => `<tr><td><code>${e(x.where)}</code></td><td>${e(x.message)
 </table>
 ${r.error_count > r.errors.length ? `<p><small>The first ${r.errors.length} of ${r.error_count}: the fetch log keeps 20; the job's log in Bull Board lists every one while BullMQ keeps the job.</small></p>` : ''}`;
   const body = `<h1>Run ${r.id} ${statusBadge(r.status)}</h1>
-${problems(r, true)}
+${problems(r, 'page')}
 <dl class="fields">
 ${field('kind', e(r.job_kind))}
 ${field('scope', e(r.scope))}
@@ -396,7 +399,7 @@ export function billPage(
 ): string {
   const here = billPath(ctx.basePath, bill.session, bill.number);
   const fields = Object.entries(billRow(bill))
-    .map(([k, v]) => `<dt>${e(k)}</dt><dd>${value(v)}</dd>`)
+    .map(([k, v]) => `<dt>${e(k)}</dt><dd>${k.endsWith('_at') && typeof v === 'string' ? e(utc(v)) : value(v)}</dd>`)
     .join('\n');
   const body = `<h1>${e(`${bill.session} ${bill.number}`)}: ${e(billTitle(bill))}</h1>
 ${bill.enriched ? '' : '<p class="warn">Not enriched: LEGISinfo has not given this bill its status, sponsor and short titles yet.</p>'}

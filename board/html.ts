@@ -61,10 +61,10 @@ const PAGE_STYLE = `
   .status-success { color: #067647; }
   .status-partial { color: #7a3e00; background: #ffe2a8; }
   .status-error { color: #ffffff; background: #b42318; }
-  tr.partial > td { background: #fff8e6; }
-  tr.error > td { background: #fdeceb; }
-  tr.partial > td:first-child { border-left: 4px solid #d97706; }
-  tr.error > td:first-child { border-left: 4px solid #b42318; }
+  tr.run-partial > td { background: #fff8e6; }
+  tr.run-error > td { background: #fdeceb; }
+  tr.run-partial > td:first-child { border-left: 4px solid #d97706; }
+  tr.run-error > td:first-child { border-left: 4px solid #b42318; }
   .warn { color: #7a3e00; font-weight: 600; }
   code, pre { font-size: 0.85rem; }
   pre { white-space: pre-wrap; word-break: break-word; background: #f5f7f9; padding: 0.5rem; }
@@ -76,6 +76,7 @@ const PAGE_STYLE = `
   dl.fields dd { margin: 0; }
   .pager { display: flex; gap: 1.5rem; margin: 1rem 0; }
   .nowrap { white-space: nowrap; }
+  td p { margin: 0 0 0.25rem; }
 `;
 
 /** The CSP source that allows the pages' one <style> block and nothing else inline. */

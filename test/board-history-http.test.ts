@@ -562,8 +562,8 @@ describe('board history over HTTP', () => {
     assert.doesNotMatch(OWN_PAGES_POLICY, /unsafe-inline/);
     assert.equal(runs.headers.get('cache-control'), 'no-store');
     const page = await runs.text();
-    assert.match(page, new RegExp(`<tr class="partial">\\s*<td><a href="/runs/${history.partial.fetchLogId}">`));
-    assert.match(page, new RegExp(`<tr class="error">\\s*<td><a href="/runs/${history.failed.fetchLogId}">`));
+    assert.match(page, new RegExp(`<tr class="run-partial">\\s*<td><a href="/runs/${history.partial.fetchLogId}">`));
+    assert.match(page, new RegExp(`<tr class="run-error">\\s*<td><a href="/runs/${history.failed.fetchLogId}">`));
     assert.match(page, /<span class="status status-partial">partial<\/span>/);
     assert.match(page, /<span class="status status-error">error<\/span>/);
     assert.match(page, /9 rows rejected/);
