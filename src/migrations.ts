@@ -156,10 +156,12 @@ export const migrations: Migration[] = [
   {
     // The board's history pages (issue 15): the run list, the change history and the bill search. Each list is
     // newest first by time then id, keyset-paged, and each filter is a range of one of these indexes read in that
-    // order (never OFFSET, never a sort of the whole table). Safe on a live database: no row is rewritten, and a plain
-    // CREATE INDEX (a migration runs in a transaction, so not CONCURRENTLY) only makes writes to its table wait while
-    // it builds: a run's page write waits, it does not fail. Measured by npm run bench on 100,000 runs and 1,000,000
-    // changes (docs/bench.md): about a second in all; a real fleet's tables are far smaller when this first runs.
+    // order (never OFFSET, never a sort of the whole table). Safe on a live database: no row is rewritten and nothing
+    // is dropped; a plain CREATE INDEX (a migration runs in a transaction, so not CONCURRENTLY) takes a SHARE lock,
+    // which lets reads go on and makes writes to its table wait while it builds: a worker's page write or fetch log
+    // row waits, it does not fail, and workers of the previous release are unaffected otherwise. How long: about 6 s
+    // in all on 100,000 runs and 1,000,000 changes (npm run bench, docs/bench.md), most of it the GIN index on the
+    // changes; a real fleet's feed (new in 002) is far smaller when this first runs.
     id: '004_board_history_indexes',
     sql: `
       -- Runs of one kind, or of one status (the partial and failed ones), newest first.
@@ -174,9 +176,12 @@ export const migrations: Migration[] = [
       CREATE INDEX bill_changes_fields_idx ON bill_changes USING gin (changes);
 
       -- The bill search: words of the titles (src/stores/postgres-bill-store.ts, BILL_SEARCH_VECTOR: the same
-      -- expression), and a number in every session.
+      -- expression; a rare word reads this index), and a number in every session.
       CREATE INDEX bills_title_search_idx ON bills USING gin (to_tsvector('simple', coalesce(title_en, '') || ' ' || coalesce(title_fr, '') || ' ' || coalesce(short_title_en, '') || ' ' || coalesce(short_title_fr, '')));
       CREATE INDEX bills_number_idx ON bills (number);
+      -- The search's order (newest introduced first): a word most titles have ("act") reads the newest bills and
+      -- stops at the page's end, instead of matching every title and sorting them.
+      CREATE INDEX bills_newest_idx ON bills (introduced DESC NULLS LAST, session COLLATE "C" DESC, number COLLATE "C");
     `,
   },
 ];

@@ -73,6 +73,13 @@ export async function seedHistory(pool: pg.Pool, v: HistoryVolume): Promise<void
     [v.runs, sessions, endsAt],
   );
   const runs = Math.max(1, v.runs);
+  // Rows are appended with only the primary key, and the feed's other indexes built again afterwards: a sorted build
+  // is faster than a million inserts into each (about 13 s instead of 22 s at 1,000,000 changes).
+  const { rows: indexes } = await pool.query<{ name: string; def: string }>(
+    `SELECT indexname AS name, indexdef AS def FROM pg_indexes
+      WHERE schemaname = current_schema() AND tablename = 'bill_changes' AND indexname <> 'bill_changes_pkey'`,
+  );
+  for (const index of indexes) await pool.query(`DROP INDEX ${index.name}`);
   // Sessions follow one another in time (with ten sessions, the feed's first tenth is the first one's), and one
   // change in ten is about an older session (a late LEGISinfo update). Within a run (ten consecutive changes)
   // numbers differ.
@@ -81,28 +88,22 @@ export async function seedHistory(pool: pg.Pool, v: HistoryVolume): Promise<void
      SELECT ($2::text[])[1 + CASE WHEN h2 % 10 = 0 THEN h2 / 10 % (cur + 1) ELSE cur END],
             'C-' || (1 + (r * 7919::bigint + (i - 1) % 10) % $4::int),
             CASE WHEN u < 150 THEN 'created' ELSE 'updated' END,
-            CASE WHEN u < 150 THEN jsonb_build_object(
-                   'title_en', jsonb_build_object('from', NULL, 'to', 'An Act respecting ' || i),
-                   'title_fr', jsonb_build_object('from', NULL, 'to', 'Loi concernant ' || i),
-                   'introduced', jsonb_build_object('from', NULL, 'to', '2024-01-01'),
-                   'status_en', jsonb_build_object('from', NULL, 'to', 'At first reading in the House of Commons'),
-                   'latest_activity_at', jsonb_build_object('from', NULL, 'to', '2024-01-01'))
-                 WHEN u < 650 THEN jsonb_build_object(
-                   'status_en', jsonb_build_object('from', 'At first reading', 'to', 'At second reading'),
-                   'status_fr', jsonb_build_object('from', 'Première lecture', 'to', 'Deuxième lecture'),
-                   'latest_activity_at', jsonb_build_object('from', '2024-01-01', 'to', '2024-02-01'))
-                 WHEN u < 900 THEN jsonb_build_object(
-                   'latest_activity_at', jsonb_build_object('from', '2024-01-01', 'to', '2024-02-01'))
-                 WHEN u < 950 THEN jsonb_build_object(
-                   'sponsor_en', jsonb_build_object('from', 'Hon. A', 'to', 'Hon. B'),
-                   'short_title_en', jsonb_build_object('from', NULL, 'to', 'Short ' || i))
-                 WHEN u < 990 THEN jsonb_build_object(
-                   'title_en', jsonb_build_object('from', 'An Act', 'to', 'An Act, as amended'),
-                   'title_fr', jsonb_build_object('from', 'Loi', 'to', 'Loi, modifiée'))
-                 WHEN u < 999 THEN jsonb_build_object(
-                   'royal_assent', jsonb_build_object('from', NULL, 'to', '2024-06-20'),
-                   'status_en', jsonb_build_object('from', 'At third reading', 'to', 'Royal assent received'))
-                 ELSE jsonb_build_object('legisinfo_id', jsonb_build_object('from', NULL, 'to', 12000000 + i))
+            CASE WHEN u < 150 THEN '{"title_en": {"from": null, "to": "An Act respecting a seeded matter"},
+                                     "title_fr": {"from": null, "to": "Loi concernant une matière"},
+                                     "introduced": {"from": null, "to": "2024-01-01"},
+                                     "status_en": {"from": null, "to": "At first reading in the House of Commons"},
+                                     "latest_activity_at": {"from": null, "to": "2024-01-01"}}'::jsonb
+                 WHEN u < 650 THEN '{"status_en": {"from": "At first reading", "to": "At second reading"},
+                                     "status_fr": {"from": "Première lecture", "to": "Deuxième lecture"},
+                                     "latest_activity_at": {"from": "2024-01-01", "to": "2024-02-01"}}'::jsonb
+                 WHEN u < 900 THEN '{"latest_activity_at": {"from": "2024-01-01", "to": "2024-02-01"}}'::jsonb
+                 WHEN u < 950 THEN '{"sponsor_en": {"from": "Hon. A", "to": "Hon. B"},
+                                     "short_title_en": {"from": null, "to": "Short title"}}'::jsonb
+                 WHEN u < 990 THEN '{"title_en": {"from": "An Act", "to": "An Act, as amended"},
+                                     "title_fr": {"from": "Loi", "to": "Loi, modifiée"}}'::jsonb
+                 WHEN u < 999 THEN '{"royal_assent": {"from": null, "to": "2024-06-20"},
+                                     "status_en": {"from": "At third reading", "to": "Royal assent received"}}'::jsonb
+                 ELSE '{"legisinfo_id": {"from": null, "to": 12000001}}'::jsonb
             END,
             'fetch-bills', 'bench-' || r, 'bench/' || r || '/0', 1, $5::timestamptz - ($1::int - i) * interval '1 minute'
        FROM generate_series(1, $1::int) AS i,
@@ -112,6 +113,7 @@ export async function seedHistory(pool: pg.Pool, v: HistoryVolume): Promise<void
                             1 + ((i - 1) / 10) % $3::int AS r) AS x`,
     [v.changes, sessions, runs, v.billsPerSession, endsAt],
   );
+  for (const index of indexes) await pool.query(index.def);
   await pool.query(
     `INSERT INTO bills (session, number, legisinfo_id, title_en, title_fr, short_title_en, introduced, status_en, url,
         enriched, source_hash, content_hash)
