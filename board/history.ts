@@ -186,8 +186,8 @@ export function historyRouter(opts: HistoryOptions): Router {
   router.get(
     '/api/runs',
     api(async (req, res) => {
-      const page = await listRuns(parseQuery(runsQuery, req));
-      res.json({ runs: page.runs.map(({ run, job }) => runJson(run, job)), next_before: page.next_before });
+      const list = await listRuns(parseQuery(runsQuery, req));
+      res.json({ runs: list.runs.map(({ run, job }) => runJson(run, job)), next_before: list.next_before });
     }),
   );
 
@@ -244,8 +244,12 @@ export function historyRouter(opts: HistoryOptions): Router {
   router.get(
     '/bills',
     page('bills', async (req, res) => {
-      const text = typeof req.query.q === 'string' ? req.query.q : '';
-      if (text.trim() === '' && Object.keys(req.query).every((k) => k === 'q')) {
+      // No search yet (the Bills link, or an empty box): the page with its explanation.
+      const asked = req.query.q;
+      if (
+        (asked === undefined || (typeof asked === 'string' && asked.trim() === '')) &&
+        Object.keys(req.query).every((k) => k === 'q')
+      ) {
         res.type('html').send(billSearchPage(opts, '', null));
         return;
       }
@@ -256,7 +260,7 @@ export function historyRouter(opts: HistoryOptions): Router {
         res.redirect(303, billPath(base, bills[0]!.session, bills[0]!.number));
         return;
       }
-      res.type('html').send(billSearchPage(opts, text, bills));
+      res.type('html').send(billSearchPage(opts, String(asked), bills));
     }),
   );
 
