@@ -159,7 +159,8 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
           string,
           unknown
         >,
-        // A job that returned a run summary links to its run in the fetch log (board/job-marks.ts).
+        // A job that returned a run summary links to its run in the fetch log (board/job-marks.ts). Bull Board's type
+        // wants a link for every job; its UI shows none for a job the function returns undefined for.
         externalJobUrl: runsLinkFor(base, name) as (job: JobJson) => { displayText: string; href: string },
       });
       // A partial run says so in the job's name wherever Bull Board shows it (the job itself is unchanged).
