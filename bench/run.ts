@@ -1,10 +1,11 @@
 // npm run bench: measures what the fleet costs next to bare BullMQ and the database's own limits, on local Redis,
 // PostgreSQL and a local upstream. Prints a table and writes bench/results/latest.json (see docs/bench.md).
 // A missed target is a result, not a failure: the exit code is non-zero only when the bench itself could not run.
-// Usage: npm run bench [-- --only overhead,backfill,scale,memory,schedule]
+// Usage: npm run bench [-- --only overhead,backfill,scale,memory,schedule,history]
 import { createTestEnv, type TestEnv } from '../test/helpers/env.js';
 import { benchBackfill, benchScaleOut } from './backfill.js';
 import type { BenchContext } from './context.js';
+import { benchHistory, cleanupHistory } from './history.js';
 import { benchMemory, benchOverhead, benchSchedule } from './overhead.js';
 import { killAllStarted } from './procs.js';
 import { newReport, printReport, writeReport } from './report.js';
@@ -15,6 +16,7 @@ const PARTS = {
   scale: benchScaleOut,
   memory: benchMemory,
   schedule: benchSchedule,
+  history: benchHistory,
 } as const;
 type Part = keyof typeof PARTS;
 
@@ -44,6 +46,7 @@ let cleaning: Promise<void> | undefined;
 const cleanup = () =>
   (cleaning ??= (async () => {
     killAllStarted();
+    await cleanupHistory().catch((err: unknown) => progress(`cleanup failed: ${(err as Error).message}`));
     await env?.cleanup().catch((err: unknown) => progress(`cleanup failed: ${(err as Error).message}`));
   })());
 

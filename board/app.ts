@@ -1,7 +1,8 @@
 // The board as an Express app, with no process concerns (main.ts listens and handles signals), so tests can run it
 // in-process with app.listen(0). Layout:
 //   /healthz /readyz /metrics        outside auth, at the root and under the base path
-//   {base}/…                         basic auth → same-origin guard → read-only guard → enqueue pages/API → Bull Board
+//   {base}/…                         basic auth → same-origin guard → read-only guard → enqueue pages/API → history
+//                                    pages/API (runs, changes, bills) → Bull Board
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -30,12 +31,16 @@ import { healthRouter } from '../src/health/routes.js';
 import { RateLimitedLog } from '../src/log-limit.js';
 import type { Logger } from '../src/logger.js';
 import type { FleetMetrics } from '../src/metrics.js';
+import type { BillStore } from '../src/stores/bill-store.js';
+import { ChangeFeed } from '../src/stores/change-feed.js';
 import { FetchLog } from '../src/stores/fetch-log.js';
 import { AuthGate, AuthThrottle } from '../src/auth-throttle.js';
 import { requestInfo } from '../src/request-info.js';
 import { AuditTrail, auditRouter, auditWrites } from './audit.js';
 import { basicAuth, checkCredentials, decideAuth } from './auth.js';
 import { enqueueRouter } from './enqueue.js';
+import { historyRouter } from './history.js';
+import { markedJobName, runsLinkFor, type JobJson } from './job-marks.js';
 import { environmentBadge, joinPath } from './html.js';
 import { bodyParsers, errorHandler, jsonOrFormOnly } from './body.js';
 import { hostAllowed, hostGuard } from './hosts.js';
@@ -49,6 +54,8 @@ export interface BoardDeps {
   /** Command connection for the board's queues; it should fail commands fast rather than queue them (see main.ts). */
   redis: Redis;
   pool: pg.Pool;
+  /** The bills (BILL_STORE): the board's bill pages and search read them. */
+  billStore: BillStore;
   metrics: FleetMetrics;
   /** When the workers run in the same process (npm start), readiness includes them. */
   workers?: { isRunning(): boolean; isDraining(): boolean };
@@ -89,7 +96,8 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
     queue.on('error', (err) => errorLog.error(log, { queue: name, err: err.message }, 'queue error'));
     queues.set(name, queue);
   }
-  deps.metrics.watch({ queues: [...queues.values()], fetchLog: new FetchLog(deps.pool) });
+  const fetchLog = new FetchLog(deps.pool);
+  deps.metrics.watch({ queues: [...queues.values()], fetchLog });
 
   // Failed logins and failed /metrics tokens, throttled per client across every board replica (Redis).
   const trust = config.board.trustProxy;
@@ -145,19 +153,24 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(base === '/' ? '' : base);
   createBullBoard({
-    queues: [...queues.entries()].map(
-      ([name, queue]) =>
-        new BullMQAdapter(queue, {
-          readOnlyMode: config.board.readOnly,
-          allowRetries: !config.board.readOnly,
-          description: describeKind(name),
-          // Bull Board's own "Add job" dialog validates against this, and the hook below applies the zod schema.
-          jobDataSchema: z.toJSONSchema(getKind(name).schema, { io: 'input', unrepresentable: 'any' }) as Record<
-            string,
-            unknown
-          >,
-        }),
-    ),
+    queues: [...queues.entries()].map(([name, queue]) => {
+      const adapter = new BullMQAdapter(queue, {
+        readOnlyMode: config.board.readOnly,
+        allowRetries: !config.board.readOnly,
+        description: describeKind(name),
+        // Bull Board's own "Add job" dialog validates against this, and the hook below applies the zod schema.
+        jobDataSchema: z.toJSONSchema(getKind(name).schema, { io: 'input', unrepresentable: 'any' }) as Record<
+          string,
+          unknown
+        >,
+        // A job that returned a run summary links to its run in the fetch log (board/job-marks.ts). Bull Board's type
+        // wants a link for every job; its UI shows none for a job the function returns undefined for.
+        externalJobUrl: runsLinkFor(base, name) as (job: JobJson) => { displayText: string; href: string },
+      });
+      // A partial run says so in the job's name wherever Bull Board shows it (the job itself is unchanged).
+      adapter.setFormatter('name', (job: JobJson) => markedJobName(job));
+      return adapter;
+    }),
     // @bull-board/express 9.10.1 nests its own @bull-board/api 9.10.1 whose private fields make the types differ
     // from the top-level 9.10.2; the runtime contract is the same.
     serverAdapter: serverAdapter as unknown as IServerAdapter,
@@ -166,6 +179,9 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
         boardTitle: config.board.title,
         environment: environmentBadge(config.board.environment),
         miscLinks: [
+          { text: 'Runs', url: joinPath(base, 'runs') },
+          { text: 'Changes', url: joinPath(base, 'changes') },
+          { text: 'Bills', url: joinPath(base, 'bills') },
           { text: 'Enqueue a job', url: joinPath(base, 'enqueue') },
           { text: 'Recent actions', url: joinPath(base, 'audit') },
           { text: 'Readiness', url: joinPath(base, 'readyz') },
@@ -203,7 +219,7 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
     });
   }
   board.use(jsonOrFormOnly(), ...bodyParsers());
-  board.use(['/enqueue', '/audit'], ownPagesPolicy());
+  board.use(['/enqueue', '/audit', '/runs', '/changes', '/bills'], ownPagesPolicy());
   board.use(
     auditRouter({ trail: audit, basePath: base, title: config.board.title, environment: config.board.environment }),
   );
@@ -215,6 +231,20 @@ export function createBoardApp(deps: BoardDeps): BoardApp {
       title: config.board.title,
       environment: config.board.environment,
       log,
+    }),
+  );
+  // What happened and what changed: the fetch log, the change feed and the bills (reads only).
+  board.use(
+    historyRouter({
+      basePath: base,
+      title: config.board.title,
+      environment: config.board.environment,
+      fetchLog,
+      changes: new ChangeFeed(deps.pool),
+      billStore: deps.billStore,
+      queues,
+      redis: deps.redis,
+      log: log.child({ component: 'history' }),
     }),
   );
   // Bull Board's hashed static files, served here so they can be revalidated (its own static route marks them public).

@@ -51,12 +51,39 @@ const PAGE_STYLE = `
   table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
   th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid #d0d6de; vertical-align: top; }
   td.refused { color: #a4161a; }
+  body.wide { max-width: 100rem; }
+  nav.history { display: flex; flex-wrap: wrap; gap: 0.5rem 1.25rem; align-items: center; }
+  nav.history a[aria-current] { font-weight: 700; color: inherit; text-decoration: none; }
+  form.inline, form.filters { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: end; }
+  form.inline button, form.filters button { grid-column: auto; }
+  form.filters label { display: flex; flex-direction: column; font-size: 0.85rem; gap: 0.15rem; }
+  .status { font-weight: 700; padding: 0 0.35rem; border-radius: 3px; white-space: nowrap; }
+  .status-success { color: #067647; }
+  .status-partial { color: #7a3e00; background: #ffe2a8; }
+  .status-error { color: #ffffff; background: #b42318; }
+  tr.run-partial > td { background: #fff8e6; }
+  tr.run-error > td { background: #fdeceb; }
+  tr.run-partial > td:first-child { border-left: 4px solid #d97706; }
+  tr.run-error > td:first-child { border-left: 4px solid #b42318; }
+  .warn { color: #7a3e00; font-weight: 600; }
+  code, pre { font-size: 0.85rem; }
+  pre { white-space: pre-wrap; word-break: break-word; background: #f5f7f9; padding: 0.5rem; }
+  .from { color: #a4161a; text-decoration: line-through; }
+  .to { color: #067647; }
+  ul.changes, ul.rejected { margin: 0; padding-left: 1.1rem; }
+  dl.fields { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
+  dl.fields dt { font-weight: 600; }
+  dl.fields dd { margin: 0; }
+  .pager { display: flex; gap: 1.5rem; margin: 1rem 0; }
+  .nowrap { white-space: nowrap; }
+  td p { margin: 0 0 0.25rem; }
 `;
 
 /** The CSP source that allows the pages' one <style> block and nothing else inline. */
 export const PAGE_STYLE_HASH = `'sha256-${createHash('sha256').update(PAGE_STYLE, 'utf8').digest('base64')}'`;
 
-export function pageShell(title: string, body: string): string {
+/** `wide`: a table page (the history pages), not a form. */
+export function pageShell(title: string, body: string, options: { wide?: boolean } = {}): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -66,7 +93,7 @@ export function pageShell(title: string, body: string): string {
 <title>${escapeHtml(title)}</title>
 <style>${PAGE_STYLE}</style>
 </head>
-<body>
+<body${options.wide ? ' class="wide"' : ''}>
 ${body}
 </body>
 </html>

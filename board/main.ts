@@ -21,7 +21,8 @@ if (auth.mode === 'refuse') {
 
 try {
   await waitForDatabase(config.databaseUrl, log, config.databaseWaitMs);
-  const resources = await openResources(config, log);
+  // The bill store too (BILL_STORE): the bill pages read it. With MongoDB, the board needs it reachable to start.
+  const resources = await openResources(config, log, { billStore: true });
   const board = await startBoard({ resources, metrics: new FleetMetrics() });
   installShutdown(log, [
     { name: 'board', close: () => board.close() },

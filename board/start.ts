@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { syncSchedules } from '../queues/schedules.js';
 import type { Config } from '../src/config.js';
 import { errorMessage } from '../src/errors.js';
-import type { Resources } from '../src/resources.js';
+import type { Resources, WorkerResources } from '../src/resources.js';
 import { closeServer, listening, serverUrl } from '../src/health/server.js';
 import type { Logger } from '../src/logger.js';
 import type { FleetMetrics } from '../src/metrics.js';
@@ -25,7 +25,8 @@ export interface RunningBoard {
 }
 
 export interface StartBoardOptions {
-  resources: Pick<Resources, 'config' | 'log' | 'redis' | 'pool'>;
+  /** With the bill store (openResources(…, { billStore: true })): the board's bill pages read it. */
+  resources: Pick<WorkerResources, 'config' | 'log' | 'redis' | 'pool' | 'billStore'>;
   metrics: FleetMetrics;
   workers?: BoardDeps['workers'];
 }
@@ -55,7 +56,15 @@ export async function startBoard({ resources, metrics, workers }: StartBoardOpti
   });
   attachRedisErrorLogging(redis, log.child({ component: 'redis', connection: 'board' }));
 
-  const board = createBoardApp({ config, log, redis, pool: resources.pool, metrics, workers });
+  const board = createBoardApp({
+    config,
+    log,
+    redis,
+    pool: resources.pool,
+    billStore: resources.billStore,
+    metrics,
+    workers,
+  });
   const durations = await observeJobDurations(config, board.queues.values(), metrics, log);
 
   const port = config.port ?? BOARD_DEFAULT_PORT;

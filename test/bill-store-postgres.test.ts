@@ -1,6 +1,9 @@
-// PostgresBillStore against the BillStore contract, on this file's own migrated database.
+// PostgresBillStore against the BillStore contract, on this file's own migrated database; and what only PostgreSQL
+// has: the title search's expression is the one its index (migration 004) was built on.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import pg from 'pg';
-import { PostgresBillStore } from '../src/stores/postgres-bill-store.js';
+import { BILL_SEARCH_VECTOR, PostgresBillStore } from '../src/stores/postgres-bill-store.js';
 import { billStoreContract } from './bill-store.contract.js';
 import { createTestEnv } from './helpers/env.js';
 
@@ -23,4 +26,23 @@ billStoreContract('PostgresBillStore contract', async () => {
       await t.cleanup();
     },
   };
+});
+
+describe('PostgresBillStore search', () => {
+  test("the title search's expression is the one bills_title_search_idx indexes (else every search is a scan)", async () => {
+    const t = await createTestEnv('store_pg_search');
+    const client = await t.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL enable_seqscan = off'); // an empty table: only a usable index beats the scan
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT * FROM bills WHERE ${BILL_SEARCH_VECTOR} @@ to_tsquery('simple', 'stream:*')`,
+      );
+      assert.match(rows.map((r) => r['QUERY PLAN']).join('\n'), /bills_title_search_idx/);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+      await t.cleanup();
+    }
+  });
 });

@@ -403,5 +403,67 @@ export function billStoreContract(
       assert.equal(await store.getBill('44-1', 'C-404'), null);
       assert.equal(await store.getBill('41-1', 'C-1'), null);
     });
+
+    test('searchBills: a number in every session, words that begin title words in any case, newest first', async () => {
+      const bill = (session: string, number: string, introduced: string | null, titles: Partial<Source>) =>
+        makeBill(
+          source(number, { session, introduced, url: `/bills/${session}/${number}/`, ...titles }),
+          enrichment('At second reading', { shortTitleEn: null, shortTitleFr: null }),
+        );
+      await store.upsertBills([
+        bill('44-1', 'C-11', '2022-02-02', {
+          titleEn: 'An Act to amend the Broadcasting Act (online streaming)',
+          titleFr: 'Loi modifiant la Loi sur la radiodiffusion',
+        }),
+        bill('44-1', 'C-21', '2022-05-30', {
+          titleEn: 'An Act respecting firearms',
+          titleFr: 'Loi sur les armes à feu',
+        }),
+        bill('44-1', 'S-5', null, { titleEn: 'Strengthening Environmental Protection for a Healthier Canada Act' }),
+      ]);
+      await store.upsertBills([
+        makeBill(
+          source('C-11', {
+            session: '43-2',
+            introduced: '2020-11-03',
+            url: '/bills/43-2/C-11/',
+            titleEn: 'Digital Charter Implementation Act',
+            titleFr: 'Loi de mise en œuvre de la Charte du numérique',
+          }),
+          enrichment('Dissolution', { shortTitleEn: 'Online privacy and data', shortTitleFr: 'Matière numérique' }),
+        ),
+        bill('45-1', 'C-2', '2025-06-05', { titleEn: null, titleFr: 'Loi visant une sécurité accrue à la frontière' }),
+      ]);
+      const keys = (bills: StoredBill[]) => bills.map((b) => `${b.session}/${b.number}`);
+
+      assert.deepEqual(keys(await store.searchBills({ number: 'C-11', limit: 10 })), ['44-1/C-11', '43-2/C-11']);
+      assert.deepEqual(keys(await store.searchBills({ number: 'C-11', session: '43-2', limit: 10 })), ['43-2/C-11']);
+      assert.deepEqual(keys(await store.searchBills({ number: 'C-404', limit: 10 })), []);
+      const c11 = (await store.searchBills({ number: 'C-11', session: '44-1', limit: 1 }))[0];
+      assert.deepEqual(withoutTimestamps(c11 ?? null), withoutTimestamps(await store.getBill('44-1', 'C-11')));
+
+      assert.deepEqual(keys(await store.searchBills({ words: ['stream'], limit: 10 })), ['44-1/C-11'], 'a prefix');
+      assert.deepEqual(keys(await store.searchBills({ words: ['ONLINE'], limit: 10 })), ['44-1/C-11', '43-2/C-11']);
+      assert.deepEqual(keys(await store.searchBills({ words: ['online', 'privacy'], limit: 10 })), ['43-2/C-11']);
+      assert.deepEqual(keys(await store.searchBills({ words: ['line'], limit: 10 })), [], 'not inside a word');
+      assert.deepEqual(keys(await store.searchBills({ words: ['online', 'firearms'], limit: 10 })), [], 'every word');
+      assert.deepEqual(keys(await store.searchBills({ words: ['radiodiffusion'], limit: 10 })), ['44-1/C-11']);
+      assert.deepEqual(keys(await store.searchBills({ words: ['matière'], limit: 10 })), ['43-2/C-11'], 'short titles');
+      assert.deepEqual(keys(await store.searchBills({ words: ['sécurité'], limit: 10 })), ['45-1/C-2']);
+      assert.deepEqual(keys(await store.searchBills({ words: ['(feu)', 'armes!'], limit: 10 })), ['44-1/C-21']);
+      assert.deepEqual(
+        keys(await store.searchBills({ words: ['act'], limit: 10 })),
+        ['44-1/C-21', '44-1/C-11', '43-2/C-11', '44-1/S-5'],
+        'newest introduced first, no date last',
+      );
+      assert.deepEqual(keys(await store.searchBills({ words: ['act'], limit: 2 })), ['44-1/C-21', '44-1/C-11']);
+      assert.deepEqual(keys(await store.searchBills({ words: ['act'], session: '43-2', limit: 10 })), ['43-2/C-11']);
+      assert.deepEqual(keys(await store.searchBills({ words: ['online'], number: 'C-11', limit: 10 })), [
+        '44-1/C-11',
+        '43-2/C-11',
+      ]);
+      assert.deepEqual(await store.searchBills({ limit: 10 }), [], 'nothing asked, nothing found');
+      assert.deepEqual(await store.searchBills({ words: ['&', '|', ':*'], limit: 10 }), [], 'punctuation is no word');
+    });
   });
 }

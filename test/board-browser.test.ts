@@ -21,6 +21,7 @@ import { chromium, type Browser, type BrowserContext, type Locator, type Page } 
 import { syncSchedules } from '../queues/schedules.js';
 import { createBoardApp, type BoardApp } from '../board/app.js';
 import { FleetMetrics } from '../src/metrics.js';
+import { PostgresBillStore } from '../src/stores/postgres-bill-store.js';
 import { createTestEnv, REDIS_URL, type TestEnv } from './helpers/env.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startFleet, type RunningFleet } from './helpers/fleet.js';
@@ -136,7 +137,14 @@ describe('board in a real browser', () => {
 
     // As in production (board/start.ts): the board's own connection fails commands fast.
     boardRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-    board = createBoardApp({ config, log: t.log, redis: boardRedis, pool: t.pool, metrics: new FleetMetrics() });
+    board = createBoardApp({
+      config,
+      log: t.log,
+      redis: boardRedis,
+      pool: t.pool,
+      billStore: new PostgresBillStore(t.pool),
+      metrics: new FleetMetrics(),
+    });
     server = board.app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -13,6 +13,7 @@ import { createBoardApp, type BoardApp } from '../board/app.js';
 import { credentialsMatch, decideAuth } from '../board/auth.js';
 import { safeEqual } from '../src/health/safe-equal.js';
 import { FleetMetrics } from '../src/metrics.js';
+import { PostgresBillStore } from '../src/stores/postgres-bill-store.js';
 import { createTestEnv, REDIS_URL, type TestEnv } from './helpers/env.js';
 
 const USER = 'operator';
@@ -32,7 +33,14 @@ interface Running {
 async function startBoard(env: Record<string, string> = {}, connection: Redis = redis): Promise<Running> {
   const metrics = new FleetMetrics();
   const config = t.config({ HOST: '0.0.0.0', BOARD_USERNAME: USER, BOARD_PASSWORD: PASSWORD, ...env });
-  const board = createBoardApp({ config, log: t.log, redis: connection, pool: t.pool, metrics });
+  const board = createBoardApp({
+    config,
+    log: t.log,
+    redis: connection,
+    pool: t.pool,
+    billStore: new PostgresBillStore(t.pool),
+    metrics,
+  });
   const server: Server = board.app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -8,6 +8,8 @@ import {
   billUpsertOps,
   fromDocument,
   insertIfMissingOp,
+  SEARCH_SORT,
+  searchFilter,
   toDocument,
   updateIfChangedOp,
   type BillDocument,
@@ -141,5 +143,19 @@ describe('MongoDB bill documents', () => {
       updateIfChangedOp(bare, now),
     ]);
     assert.deepEqual(billUpsertOps([], now), []);
+  });
+
+  test('a search: session and number as equalities, each word a case-insensitive word start in any title field', () => {
+    const wordStart = (w: string) => ({ $regex: `(?:^|[^\\p{L}\\p{N}])${w}`, $options: 'i' });
+    const anyTitle = (w: string) => ({
+      $or: ['title_en', 'title_fr', 'short_title_en', 'short_title_fr'].map((f) => ({ [f]: wordStart(w) })),
+    });
+    assert.deepEqual(searchFilter({ number: 'C-11', session: '44-1', words: ['Online', 'stream!'], limit: 5 }), {
+      $and: [{ session: '44-1' }, { number: 'C-11' }, anyTitle('online'), anyTitle('stream')],
+    });
+    assert.deepEqual(searchFilter({ words: ['(.*)', 'a|b'], limit: 5 }), { $and: [anyTitle('a'), anyTitle('b')] });
+    assert.equal(searchFilter({ limit: 5 }), null, 'nothing asked');
+    assert.equal(searchFilter({ words: ['.*', '$'], limit: 5 }), null, 'no word in it');
+    assert.deepEqual(SEARCH_SORT, { introduced: -1, session: -1, number: 1 });
   });
 });

@@ -26,6 +26,27 @@ export interface UpsertOptions {
   tx?: pg.ClientBase;
 }
 
+/**
+ * What the board's search asks a store: a bill number in every session, words of the titles, or both; optionally
+ * one session. At least one of `number` and `words` (otherwise nothing is found).
+ */
+export interface BillSearch {
+  /** A bill number as stored ('C-11', 'S-5'): that bill in every session (or in `session`). */
+  number?: string;
+  /**
+   * Every word must begin a word of the bill's titles (long and short, English and French), in any case: `stream`
+   * finds "Online Streaming Act". Each is split with searchWords(), so punctuation never reaches a query.
+   */
+  words?: readonly string[];
+  session?: string;
+  limit: number;
+}
+
+/** The search words in `text`: runs of letters and digits, lower-cased, at most 8 (never query syntax). */
+export function searchWords(text: string): string[] {
+  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 8);
+}
+
 export interface BillStore {
   readonly kind: 'postgres' | 'mongodb';
   /** True when upsertBills can join a PostgreSQL transaction of the fetch log's database (`UpsertOptions.tx`). */
@@ -41,6 +62,11 @@ export interface BillStore {
   upsertBills(bills: readonly Bill[], options?: UpsertOptions): Promise<UpsertResult>;
   countBySession(session: string): Promise<number>;
   getBill(session: string, number: string): Promise<StoredBill | null>;
+  /**
+   * Bills matching the search, newest first: by `introduced` descending (unknown dates last), then session
+   * descending and number ascending, compared byte by byte. At most `limit`.
+   */
+  searchBills(search: BillSearch): Promise<StoredBill[]>;
   close(): Promise<void>;
 }
 

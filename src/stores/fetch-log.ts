@@ -97,6 +97,102 @@ export interface SessionSync {
   summary: RunSummary;
 }
 
+/**
+ * What the board's run list asks for: every filter optional, newest first (created_at, then id), keyset-paged with
+ * `before` (the last run of the previous page, its `next_before`), never OFFSET: the table grows forever and a deep
+ * page costs what the first does.
+ */
+export interface RunQuery {
+  kind?: string;
+  /** One status or several (e.g. partial and error: the runs that need a look). */
+  statuses?: readonly RunSummary['status'][];
+  /** 'all' or a session such as '44-1'. */
+  scope?: string;
+  jobId?: string;
+  /** Runs recorded on or after this day (YYYY-MM-DD, UTC). */
+  from?: string;
+  /** Runs recorded on or before this day (YYYY-MM-DD, UTC; the whole day). */
+  to?: string;
+  /** Only runs listed after this one (older, or as old with a lower id); a run that does not exist gives none. */
+  before?: number;
+  limit: number;
+}
+
+/** One run as the board shows it: the row's columns, with a few facts of its summary lifted out. */
+export interface RunRecord {
+  id: number;
+  job_kind: string;
+  job_id: string | null;
+  /** `${queue}/${job id}/${job timestamp}`: tells the BullMQ job this run belongs to from a later one with its id. */
+  job_key: string | null;
+  run_seq: number | null;
+  scope: string;
+  attempt: number;
+  status: RunSummary['status'];
+  created_at: string;
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  raw_bills_fetched: number;
+  bills_fetched: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  persisted_count: number;
+  duplicates_skipped: number;
+  filtered_pre_2015: number;
+  error_count: number;
+  max_introduced_date: string | null;
+  min_introduced_date: string | null;
+  window_source: string | null;
+  introduced_gte: string | null;
+  introduced_lt: string | null;
+  truncated: boolean | null;
+  /** From the summary (null on rows that predate the field). */
+  enrichment_failed: boolean | null;
+  pages: number | null;
+  status_changes: number | null;
+  parameters: Record<string, unknown>;
+  /** The first rejected rows (at most 20; error_count has the full number). */
+  errors: RunSummary['errors'];
+  error_message: string | null;
+}
+
+export interface RunList {
+  runs: RunRecord[];
+  /** Pass as `before` for the next (older) page; null when there is none. */
+  next_before: number | null;
+}
+
+const RUN_COLUMNS = `id, job_kind, job_id, job_key, run_seq, scope, attempt, status, created_at, started_at, finished_at,
+  duration_ms, raw_bills_fetched, bills_fetched, created, updated, unchanged, persisted_count, duplicates_skipped,
+  filtered_pre_2015, error_count, max_introduced_date::text AS max_introduced_date,
+  min_introduced_date::text AS min_introduced_date, window_source, introduced_gte::text AS introduced_gte,
+  introduced_lt::text AS introduced_lt, truncated, (result_summary->>'enrichment_failed')::boolean AS enrichment_failed,
+  (result_summary->>'pages')::int AS pages, (result_summary->>'status_changes')::int AS status_changes, parameters,
+  errors, error_message`;
+
+type RunRow = Omit<RunRecord, 'id' | 'created_at' | 'started_at' | 'finished_at'> & {
+  id: string;
+  created_at: Date;
+  started_at: Date;
+  finished_at: Date;
+};
+
+function toRunRecord(r: RunRow): RunRecord {
+  return {
+    ...r,
+    id: Number(r.id),
+    created_at: r.created_at.toISOString(),
+    started_at: r.started_at.toISOString(),
+    finished_at: r.finished_at.toISOString(),
+    errors: Array.isArray(r.errors) ? r.errors : [],
+  };
+}
+
+/** The start of a UTC day as a timestamptz, whatever the session's TimeZone. */
+const utcDay = (param: string) => `(${param}::date)::timestamp AT TIME ZONE 'UTC'`;
+
 const n = (v: string | number | null | undefined) => Number(v ?? 0);
 
 export class FetchLog {
@@ -289,6 +385,50 @@ export class FetchLog {
   async hasRunForJobs(jobIds: readonly string[]): Promise<boolean> {
     const { rowCount } = await this.pool.query('SELECT 1 FROM fetch_logs WHERE job_id = ANY($1) LIMIT 1', [jobIds]);
     return (rowCount ?? 0) > 0;
+  }
+
+  /**
+   * The board's run list. Each filter is a range of an index in the list's own order (migration 004: job_kind and
+   * status, each with created_at and id; fetch_logs_created_at_idx for the days and no filter; job_id), so a page
+   * reads about its own rows, first or deep. A date range and the order use the same column: no correlation
+   * between id and time for the planner to misjudge.
+   */
+  async listRuns(q: RunQuery): Promise<RunList> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (q.kind !== undefined) where.push(`job_kind = ${param(q.kind)}`);
+    if (q.statuses !== undefined && q.statuses.length > 0)
+      where.push(
+        q.statuses.length === 1 ? `status = ${param(q.statuses[0])}` : `status = ANY(${param(q.statuses)}::text[])`,
+      );
+    if (q.scope !== undefined) where.push(`scope = ${param(q.scope)}`);
+    if (q.jobId !== undefined) where.push(`job_id = ${param(q.jobId)}`);
+    if (q.from !== undefined) where.push(`created_at >= ${utcDay(param(q.from))}`);
+    if (q.to !== undefined) where.push(`created_at < ${utcDay(`(${param(q.to)}::date + 1)`)}`);
+    if (q.before !== undefined)
+      where.push(`(created_at, id) < (SELECT b.created_at, b.id FROM fetch_logs b WHERE b.id = ${param(q.before)})`);
+    // One row more than asked tells whether an older page exists (no empty last page to click through to).
+    const { rows } = await this.pool.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM fetch_logs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY created_at DESC, id DESC LIMIT ${param(q.limit + 1)}`,
+      params,
+    );
+    const runs = rows.slice(0, q.limit).map(toRunRecord);
+    return { runs, next_before: rows.length > q.limit ? (runs.at(-1)?.id ?? null) : null };
+  }
+
+  /** One run with its whole summary, or null. */
+  async getRun(id: number): Promise<(RunRecord & { result_summary: RunSummary }) | null> {
+    const { rows } = await this.pool.query<RunRow & { result_summary: RunSummary }>(
+      `SELECT ${RUN_COLUMNS}, result_summary FROM fetch_logs WHERE id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    return row ? { ...toRunRecord(row), result_summary: row.result_summary } : null;
   }
 
   async latest(limit = 20): Promise<FetchLogRow[]> {

@@ -16,6 +16,7 @@ import { errorLog } from '../rate-limited-log.js';
 import {
   BillStoreUnavailableError,
   assertUniqueBillKeys,
+  type BillSearch,
   type BillStore,
   type StoredBill,
   type UpsertOptions,
@@ -25,10 +26,12 @@ import {
   BILLS_COLLECTION,
   BILL_INDEXES,
   CHANGE_PROJECTION,
+  SEARCH_SORT,
   billUpsertOps,
   fromDocument,
   keyFilter,
   pageChanges,
+  searchFilter,
   type BillDocument,
   type FoundDocument,
 } from './mongo-documents.js';
@@ -145,6 +148,21 @@ export class MongoBillStore implements BillStore {
       throw this.unavailable(err);
     }
     return doc ? fromDocument(doc) : null;
+  }
+
+  async searchBills(search: BillSearch): Promise<StoredBill[]> {
+    const filter = searchFilter(search);
+    if (filter === null) return [];
+    try {
+      const docs = await this.bills
+        .find(filter, { projection: { _id: 0 } })
+        .sort(SEARCH_SORT)
+        .limit(search.limit)
+        .toArray();
+      return docs.map(fromDocument);
+    } catch (err) {
+      throw this.unavailable(err);
+    }
   }
 
   async close(): Promise<void> {

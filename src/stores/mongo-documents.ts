@@ -4,7 +4,7 @@
 import type { AnyBulkWriteOperation, Filter, IndexDescription, MatchKeysAndValues } from 'mongodb';
 import { billKey, type Bill } from '../bills/bill.js';
 import { diffBill, trackedFieldsOf, type BillChange, type TrackedFields } from '../bills/changes.js';
-import type { StoredBill } from './bill-store.js';
+import { searchWords, type BillSearch, type StoredBill } from './bill-store.js';
 
 export const BILLS_COLLECTION = 'bills';
 
@@ -74,6 +74,32 @@ function enrichmentFields(b: Bill): EnrichmentFields {
     latest_activity_at: b.latestActivityAt,
   };
 }
+
+/** The fields a title search looks in, as PostgresBillStore's BILL_SEARCH_VECTOR does. */
+export const SEARCH_FIELDS = ['title_en', 'title_fr', 'short_title_en', 'short_title_fr'] as const;
+
+/**
+ * The filter of a bill search (BillStore.searchBills), or null when it asks for nothing. A word matches where it
+ * begins a word of a title: at the start or after a character that is neither a letter nor a digit, in any case,
+ * as PostgreSQL's 'simple' text search does with prefix queries. Words are letters and digits only (searchWords),
+ * so nothing in them is regex syntax. No index serves the words (a collection scan over the bills: tens of
+ * thousands of small documents at most); session and number use the unique index.
+ */
+export function searchFilter(search: BillSearch): Filter<BillDocument> | null {
+  const words = (search.words ?? []).flatMap(searchWords);
+  if (search.number === undefined && words.length === 0) return null;
+  const and: Filter<BillDocument>[] = [];
+  if (search.session !== undefined) and.push({ session: search.session });
+  if (search.number !== undefined) and.push({ number: search.number });
+  for (const word of words) {
+    const regex = { $regex: `(?:^|[^\\p{L}\\p{N}])${word}`, $options: 'i' };
+    and.push({ $or: SEARCH_FIELDS.map((field) => ({ [field]: regex })) });
+  }
+  return { $and: and };
+}
+
+/** Newest first as in PostgreSQL: introduced descending (null sorts lowest, so last), session desc, number asc. */
+export const SEARCH_SORT = { introduced: -1, session: -1, number: 1 } as const;
 
 export function keyFilter(session: string, number: string): Filter<BillDocument> {
   return { session, number };

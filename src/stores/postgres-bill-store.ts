@@ -10,6 +10,8 @@ import '../db.js';
 import {
   BillStoreUnavailableError,
   assertUniqueBillKeys,
+  searchWords,
+  type BillSearch,
   type BillStore,
   type StoredBill,
   type UpsertOptions,
@@ -17,6 +19,13 @@ import {
 } from './bill-store.js';
 
 type WrittenRow = TrackedFields & { session: string; number: string; inserted: boolean; before: TrackedFields | null };
+
+/**
+ * The words a title search looks in: exactly the expression of migration 004's bills_title_search_idx (the planner
+ * uses the index only for an identical expression; test/bill-store-postgres.test.ts checks that it does). 'simple':
+ * lower-cased words, no stemming and no stop words, the same for English and French.
+ */
+export const BILL_SEARCH_VECTOR = `to_tsvector('simple', coalesce(title_en, '') || ' ' || coalesce(title_fr, '') || ' ' || coalesce(short_title_en, '') || ' ' || coalesce(short_title_fr, ''))`;
 
 /** pg returns bigint as a string; the feed and the API say 11528728, not "11528728". */
 function tracked(row: TrackedFields): TrackedFields {
@@ -229,6 +238,29 @@ export class PostgresBillStore implements BillStore {
       number,
     ]);
     return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  async searchBills(search: BillSearch): Promise<StoredBill[]> {
+    const words = (search.words ?? []).flatMap(searchWords);
+    if (search.number === undefined && words.length === 0) return [];
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (search.session !== undefined) where.push(`session = ${param(search.session)}`);
+    if (search.number !== undefined) where.push(`number = ${param(search.number)}`);
+    // Letters and digits only (searchWords), each a prefix: "stream:* & act:*".
+    if (words.length > 0)
+      where.push(`${BILL_SEARCH_VECTOR} @@ to_tsquery('simple', ${param(words.map((w) => `${w}:*`).join(' & '))})`);
+    const { rows } = await this.pool.query<BillRow>(
+      `SELECT * FROM bills WHERE ${where.join(' AND ')}
+        ORDER BY introduced DESC NULLS LAST, session COLLATE "C" DESC, number COLLATE "C"
+        LIMIT ${param(search.limit)}`,
+      params,
+    );
+    return rows.map(fromRow);
   }
 
   async close(): Promise<void> {}

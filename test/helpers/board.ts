@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { createBoardApp, type BoardApp } from '../../board/app.js';
 import type { Logger } from '../../src/logger.js';
 import { FleetMetrics } from '../../src/metrics.js';
+import { PostgresBillStore } from '../../src/stores/postgres-bill-store.js';
 import type { TestEnv } from './env.js';
 
 export interface RunningTestBoard {
@@ -24,7 +25,14 @@ export async function startTestBoard(
   log: Logger = t.log,
 ): Promise<RunningTestBoard> {
   const metrics = new FleetMetrics();
-  const board = createBoardApp({ config: t.config(env), log, redis, pool: t.pool, metrics });
+  const board = createBoardApp({
+    config: t.config(env),
+    log,
+    redis,
+    pool: t.pool,
+    billStore: new PostgresBillStore(t.pool),
+    metrics,
+  });
   const server: Server = board.app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
