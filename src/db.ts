@@ -96,3 +96,27 @@ export async function waitForDatabase(databaseUrl: string, log: Logger, maxWaitM
     delayMs = Math.min(delayMs * 2, 2_000);
   }
 }
+
+/**
+ * Runs `body` on a client checked out of the pool (a transaction, a session-level lock), and gives it back. A
+ * checked-out client is outside the pool's 'error' listener: without one here, a server that ends the session
+ * (idle-in-transaction timeout, a restart) would crash the process instead of failing the next query. A client that
+ * saw an error, or whose body threw, is destroyed rather than returned to the pool.
+ */
+export async function withClient<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
+  try {
+    return await body(client);
+  } catch (err) {
+    broken ??= err instanceof Error ? err : new Error(String(err));
+    throw err;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}

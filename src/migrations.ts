@@ -1,6 +1,7 @@
 // Schema migrations, applied in order, each once, each in its own transaction. A session-level advisory lock
 // makes `npm run migrate` safe to run from several processes at once (the board's pre-deploy step on N deploys).
 import type pg from 'pg';
+import { withClient } from './db.js';
 import type { Logger } from './logger.js';
 
 export interface Migration {
@@ -208,32 +209,32 @@ export const migrations: Migration[] = [
 const LOCK_KEY = 0x62696c6c; // 'bill': any constant shared by every migrating process
 
 export async function migrate(pool: pg.Pool, log: Logger): Promise<string[]> {
-  const client = await pool.connect();
-  const applied: string[] = [];
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set(
-      (await client.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id),
-    );
-    for (const m of migrations) {
-      if (done.has(m.id)) continue;
-      await client.query('BEGIN');
-      try {
-        await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (id) VALUES ($1)', [m.id]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw new Error(`migration ${m.id} failed: ${(err as Error).message}`, { cause: err });
+  return withClient(pool, async (client) => {
+    const applied: string[] = [];
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const done = new Set(
+        (await client.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id),
+      );
+      for (const m of migrations) {
+        if (done.has(m.id)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (id) VALUES ($1)', [m.id]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw new Error(`migration ${m.id} failed: ${(err as Error).message}`, { cause: err });
+        }
+        applied.push(m.id);
+        log.info({ migration: m.id }, 'migration applied');
       }
-      applied.push(m.id);
-      log.info({ migration: m.id }, 'migration applied');
+      return applied;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
     }
-    return applied;
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
-    client.release();
-  }
+  });
 }

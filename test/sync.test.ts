@@ -5,77 +5,17 @@
 // feed must hold exactly the changes between the two states, with old and new values.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { TRACKED_FIELDS, type TrackedField } from '../src/bills/changes.js';
+import { TRACKED_FIELDS } from '../src/bills/changes.js';
 import { resolveCurrentSessions } from '../src/ingest/current-sessions.js';
 import type { RunSummary } from '../src/ingest/run-summary.js';
 import { createLogger } from '../src/logger.js';
 import { openResources, type WorkerResources } from '../src/resources.js';
 import { ChangeFeed, type ChangeEntry } from '../src/stores/change-feed.js';
 import type { SyncResult } from '../workers/sync-current-session.js';
-import {
-  FixtureServer,
-  fixtureBills,
-  fixtureLegisInfo,
-  type LegisInfoBill,
-  type OpBill,
-} from './helpers/fixture-server.js';
+import { SESSION, currentSession, expectedRows, storedRows, type Row } from './helpers/current-session.js';
+import { FixtureServer, fixtureBills, type OpBill } from './helpers/fixture-server.js';
 import { createTestEnv, deleteKeys, type TestEnv } from './helpers/env.js';
 import { startFleet, type RunningFleet } from './helpers/fleet.js';
-
-const SESSION = '45-1';
-const ID_OFFSET = 90_000_000;
-
-/** Session 45-1 in the real shapes: the fixture bills moved to 45-1, LEGISinfo rows flagged current. */
-function currentSession(): { bills: OpBill[]; legisinfo: LegisInfoBill[] } {
-  const bills = fixtureBills().map((b) => ({
-    ...b,
-    session: SESSION,
-    url: `/bills/${SESSION}/${b.number}/`,
-    legisinfo_id: b.legisinfo_id === null ? null : b.legisinfo_id + ID_OFFSET,
-  }));
-  const legisinfo = fixtureLegisInfo().map((r) => ({
-    ...r,
-    BillId: r.BillId + ID_OFFSET,
-    ParlSessionCode: SESSION,
-    IsFromCurrentSession: true,
-  }));
-  return { bills, legisinfo };
-}
-
-type Row = Record<TrackedField, string | number | null>;
-
-const blank = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
-const date = (v: unknown): string | null =>
-  typeof v === 'string' && /^\d{4}-\d\d-\d\d/.test(v) && !v.startsWith('0001-') ? v.slice(0, 10) : null;
-
-/**
- * What the database must hold for the session, worked out here from the upstream's data (independently of the
- * ingest code): OpenParliament's fields, LEGISinfo's where it has the bill (else what an earlier sync stored).
- */
-function expectedRows(up: FixtureServer, previous: Map<string, Row> = new Map()): Map<string, Row> {
-  const li = new Map((up.legisinfo.get(SESSION) ?? []).map((r) => [r.BillId, r]));
-  const rows = new Map<string, Row>();
-  for (const b of up.bills.filter((x) => x.session === SESSION)) {
-    const r = b.legisinfo_id === null ? undefined : li.get(b.legisinfo_id);
-    const kept = previous.get(b.number);
-    rows.set(b.number, {
-      legisinfo_id: b.legisinfo_id,
-      title_en: blank(b.name.en),
-      title_fr: blank(b.name.fr),
-      introduced: b.introduced,
-      url: b.url,
-      short_title_en: r ? blank(r.ShortTitleEn) : (kept?.short_title_en ?? null),
-      short_title_fr: r ? blank(r.ShortTitleFr) : (kept?.short_title_fr ?? null),
-      status_en: r ? blank(r.CurrentStatusEn) : (kept?.status_en ?? null),
-      status_fr: r ? blank(r.CurrentStatusFr) : (kept?.status_fr ?? null),
-      sponsor_en: r ? blank(r.SponsorEn) : (kept?.sponsor_en ?? null),
-      bill_type_en: r ? blank(r.BillTypeEn) : (kept?.bill_type_en ?? null),
-      royal_assent: r ? date(r.ReceivedRoyalAssentDateTime) : (kept?.royal_assent ?? null),
-      latest_activity_at: r ? date(r.LatestActivityDateTime) : (kept?.latest_activity_at ?? null),
-    });
-  }
-  return rows;
-}
 
 /** The feed entries that must take the database from `before` to `after`: the oracle for the feed. */
 function expectedChanges(before: Map<string, Row>, after: Map<string, Row>): string[] {
@@ -113,17 +53,6 @@ describe('current-session sync and the change feed', () => {
       LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
       ...extra,
     });
-
-  async function storedRows(): Promise<Map<string, Row>> {
-    const { rows } = await t.pool.query<Row & { number: string }>(
-      `SELECT number, legisinfo_id::int AS legisinfo_id, title_en, title_fr, introduced::text AS introduced, url,
-              short_title_en, short_title_fr, status_en, status_fr, sponsor_en, bill_type_en,
-              royal_assent::text AS royal_assent, latest_activity_at::text AS latest_activity_at
-         FROM bills WHERE session = $1`,
-      [SESSION],
-    );
-    return new Map(rows.map(({ number, ...row }) => [number, row]));
-  }
 
   /** The session's feed entries after `id`. */
   async function feedAfter(id: number): Promise<ChangeEntry[]> {
@@ -191,8 +120,12 @@ describe('current-session sync and the change feed', () => {
     assert.equal(first.run.created, 12, 'every listed bill stored, blank names included');
     assert.equal(first.run.error_count, 0);
     const v1 = expectedRows(upstream);
-    assert.deepEqual(await storedRows(), v1, 'the stored rows equal the upstream');
-    assert.equal((await storedRows()).get(bills[10]!.number)!.title_en, null, 'a blank English name is stored as NULL');
+    assert.deepEqual(await storedRows(t.pool), v1, 'the stored rows equal the upstream');
+    assert.equal(
+      (await storedRows(t.pool)).get(bills[10]!.number)!.title_en,
+      null,
+      'a blank English name is stored as NULL',
+    );
     const feed1 = await feedAfter(0);
     assert.deepEqual(feed1.map((c) => entry(c.number, c.kind, c.changes)).sort(), expectedChanges(new Map(), v1));
     assert.ok(
@@ -232,14 +165,14 @@ describe('current-session sync and the change feed', () => {
 
     const fetched = (await fleet.run('fetch-bills', { limit: 99 })).result as RunSummary;
     assert.equal(fetched.window.source, 'watermark');
-    const afterFetch = await storedRows();
+    const afterFetch = await storedRows(t.pool);
     assert.ok(!afterFetch.has('C-5'), 'the incremental fetch cannot see a bill dated before its watermark');
 
     const since = await lastFeedId();
-    const before = await storedRows();
+    const before = await storedRows(t.pool);
     const second = await sync();
     const v2 = expectedRows(upstream, v1);
-    assert.deepEqual(await storedRows(), v2, 'the stored rows equal the upstream again');
+    assert.deepEqual(await storedRows(t.pool), v2, 'the stored rows equal the upstream again');
     const feed2 = await feedAfter(since);
     assert.deepEqual(feed2.map((c) => entry(c.number, c.kind, c.changes)).sort(), expectedChanges(before, v2));
     assert.deepEqual(

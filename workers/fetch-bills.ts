@@ -36,16 +36,19 @@ export function resolveWindow(
   return { introduced_gte: atLeastFloor(lookback), introduced_lt: lt, source: 'default' };
 }
 
-/** A bootstrap sync that finished this recently is not asked for again (a new session may have no bill yet). */
+/**
+ * How recently a sync (or a bootstrap) must have run for an empty current session to be taken as "upstream has no
+ * bill of it yet" (a session that just opened) rather than "this database lost or never had them".
+ */
 const BOOTSTRAP_AGAIN_AFTER_MS = 60 * 60_000;
 
 /**
- * A new fleet fills itself: when the database holds no bill of a current session (or no current session was ever
- * resolved), ask for a sync now rather than at the next daily tick. One bootstrap sync at a time (a fixed job id);
- * one finished within the hour is not repeated. Never fails the fetch: the daily sync is the fallback.
+ * A new fleet fills itself: when the database holds no bill of a current session that has not been synced within the
+ * hour (or no current session was ever resolved), ask for a sync now rather than at the next daily tick. One bootstrap
+ * sync at a time (a fixed job id). Never fails the fetch: the daily sync is the fallback.
  */
 export async function bootstrapIfEmpty(
-  services: Pick<IngestServices, 'billStore'> & {
+  services: Pick<IngestServices, 'billStore' | 'fetchLog'> & {
     currentSessions: Pick<CurrentSessions, 'list'>;
     config: Pick<Config, 'currentSessions' | 'schedules'>;
   },
@@ -54,19 +57,27 @@ export async function bootstrapIfEmpty(
 ): Promise<void> {
   if (services.config.schedules.syncCurrentSession.cron === 'off') return;
   try {
-    const sessions = services.config.currentSessions ?? (await services.currentSessions.list()).map((c) => c.session);
-    const empty: string[] = [];
-    for (const session of sessions) if ((await services.billStore.countBySession(session)) === 0) empty.push(session);
-    if (sessions.length > 0 && empty.length === 0) return;
+    const recent = (at: number | undefined) => at !== undefined && Date.now() - at < BOOTSTRAP_AGAIN_AFTER_MS;
     const queue = queues.get('sync-current-session');
-    const existing = await queue.getJob(BOOTSTRAP_SYNC_JOB_ID);
-    if (existing?.finishedOn && Date.now() - existing.finishedOn < BOOTSTRAP_AGAIN_AFTER_MS) return;
+    const sessions = services.config.currentSessions ?? (await services.currentSessions.list()).map((c) => c.session);
+    let why: string;
+    if (sessions.length === 0) {
+      // Nothing resolved yet: a bootstrap that ran within the hour could not tell either (upstream down?).
+      if (recent((await queue.getJob(BOOTSTRAP_SYNC_JOB_ID))?.finishedOn)) return;
+      why = 'no current session resolved yet';
+    } else {
+      const empty: string[] = [];
+      for (const session of sessions) if ((await services.billStore.countBySession(session)) === 0) empty.push(session);
+      const synced = new Map((await services.fetchLog.lastSyncs(empty)).map((s) => [s.session, s.at.getTime()]));
+      const missing = empty.filter((session) => !recent(synced.get(session)));
+      if (missing.length === 0) return;
+      why = `no bill of ${missing.join(', ')} stored`;
+    }
     const s = await submit(queue, submission('sync-current-session', { reason: 'bootstrap' }), {
       force: true,
       jobOptions: { jobId: BOOTSTRAP_SYNC_JOB_ID },
     });
     if (s.outcome === 'created') {
-      const why = sessions.length === 0 ? 'no current session resolved yet' : `no bill of ${empty.join(', ')} stored`;
       ctx.log.info({ jobId: s.job.id }, `${why}: a sync of the current session runs now`);
       await ctx.note(`${why}: asked for a sync of the current session (${s.job.id})`);
     }

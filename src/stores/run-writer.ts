@@ -9,6 +9,7 @@
 // bulk write can still write bills once after losing the run (the same upstream data, upserted idempotently); its
 // change rows and checkpoint are refused. docs/operations.md ("Fencing") says so.
 import type pg from 'pg';
+import { withClient } from '../db.js';
 import type { Bill } from '../bills/bill.js';
 import { countStatusChanges } from '../bills/changes.js';
 import type { BillStore, UpsertResult } from './bill-store.js';
@@ -81,30 +82,29 @@ export class RunWriter {
 
   /** Runs `body` in a transaction that commits only while this run holds its lease (checked last). */
   private async fenced<T>(body: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
-    const tx = await this.stores.pool.connect();
-    let broken: unknown;
-    try {
-      await tx.query('BEGIN');
-      await tx.query(`SET LOCAL idle_in_transaction_session_timeout = ${FENCED_TX_IDLE_TIMEOUT_MS}`);
-      const result = await body(tx);
-      await this.stores.leases.assertHeld(tx, this.lease);
-      await tx.query('COMMIT');
-      return result;
-    } catch (err) {
-      await tx.query('ROLLBACK').catch((rollbackErr: unknown) => {
-        broken = rollbackErr; // the session is gone (killed for idling while this process was frozen)
-      });
-      // A session PostgreSQL ended while this worker was frozen means another worker may own the run now.
-      if (
-        !(err instanceof FencedOffError) &&
-        broken !== undefined &&
-        !(await this.stores.leases.isHeld(this.lease).catch(() => true))
-      ) {
-        throw new FencedOffError(this.lease);
+    return withClient(this.stores.pool, async (tx) => {
+      try {
+        await tx.query('BEGIN');
+        await tx.query(`SET LOCAL idle_in_transaction_session_timeout = ${FENCED_TX_IDLE_TIMEOUT_MS}`);
+        const result = await body(tx);
+        await this.stores.leases.assertHeld(tx, this.lease);
+        await tx.query('COMMIT');
+        return result;
+      } catch (err) {
+        const rolledBack = await tx.query('ROLLBACK').then(
+          () => true,
+          () => false, // the session is gone: PostgreSQL ended it while this worker was frozen
+        );
+        // A session that ended under a frozen worker means another worker may own the run now: ask the lease.
+        if (
+          !(err instanceof FencedOffError) &&
+          !rolledBack &&
+          !(await this.stores.leases.isHeld(this.lease).catch(() => true))
+        ) {
+          throw new FencedOffError(this.lease);
+        }
+        throw err;
       }
-      throw err;
-    } finally {
-      tx.release(broken !== undefined ? (broken as Error) : undefined);
-    }
+    });
   }
 }
