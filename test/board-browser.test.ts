@@ -9,25 +9,16 @@
 // Screenshots (gitignored, stable paths): test/artifacts/board-failed-job.png (the failed fetch-bills job, Error tab,
 // before the retry) and test/artifacts/board-backfill-enqueued.png (the backfill job the form created).
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { syncSchedules } from '../queues/schedules.js';
-import { createBoardApp, type BoardApp } from '../board/app.js';
-import { FleetMetrics } from '../src/metrics.js';
 import { PostgresBillStore } from '../src/stores/postgres-bill-store.js';
-import { createTestEnv, REDIS_URL, type TestEnv } from './helpers/env.js';
+import { ARTIFACTS, openBrowserBoard, type BrowserBoard } from './helpers/browser-board.js';
+import { createTestEnv, type TestEnv } from './helpers/env.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startFleet, type RunningFleet } from './helpers/fleet.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 export const FAILED_JOB_SCREENSHOT = `${ARTIFACTS}board-failed-job.png`;
 export const BACKFILL_SCREENSHOT = `${ARTIFACTS}board-backfill-enqueued.png`;
 export const AUDIT_SCREENSHOT = `${ARTIFACTS}board-recent-actions.png`;
@@ -35,44 +26,12 @@ export const AUDIT_SCREENSHOT = `${ARTIFACTS}board-recent-actions.png`;
 const USER = 'operator';
 const PASSWORD = 'correct horse battery staple';
 const ENVIRONMENT = 'staging';
-/** Generous for a 2-core machine shared with other work; these are ceilings on waiting for events, not targets. */
-const UI_TIMEOUT_MS = 30_000;
-
 let t: TestEnv;
 let upstream: FixtureServer;
 let fleet: RunningFleet;
-let boardRedis: Redis;
-let board: BoardApp;
-let server: Server;
+let ui: BrowserBoard;
 let url: string;
-let browser: Browser;
-let context: BrowserContext;
-const blocked: string[] = [];
-const pageErrors: string[] = [];
-/** Content-Security-Policy violations Chromium reported, by URL and message. */
-const cspViolations: string[] = [];
-
-function requireChromium(): void {
-  try {
-    accessSync(CHROMIUM, constants.X_OK);
-  } catch {
-    throw new Error(
-      `board-browser: no Chromium at ${CHROMIUM}. Install the system one with \`apt-get install -y chromium\` ` +
-        '(bash .ci/run does this); this test never downloads a browser (no `npx playwright install`).',
-    );
-  }
-}
-
-async function newPage(): Promise<Page> {
-  const page = await context.newPage();
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
-  page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/.test(message.text()))
-      cspViolations.push(`${page.url()}: ${message.text()}`);
-  });
-  return page;
-}
+const newPage = (): Promise<Page> => ui.newPage();
 
 /** Bull Board's job actions are icon buttons named only by their tooltip: hover each until the tooltip says `name`. */
 async function jobAction(page: Page, name: string): Promise<Locator> {
@@ -119,8 +78,6 @@ function finished(events: QueueEvents, jobId: string): Promise<unknown> {
 
 describe('board in a real browser', () => {
   before(async () => {
-    requireChromium();
-    mkdirSync(ARTIFACTS, { recursive: true });
     t = await createTestEnv('board_browser');
     upstream = await FixtureServer.start();
     upstream.maxPageSize = 6; // two pages, so the backfill reports progress between them
@@ -135,46 +92,18 @@ describe('board in a real browser', () => {
     fleet = await startFleet(config, t.log, ['fetch-bills', 'backfill-session', 'monitor']);
     await syncSchedules(t.redis, t.prefix, config, t.log);
 
-    // As in production (board/start.ts): the board's own connection fails commands fast.
-    boardRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-    board = createBoardApp({
+    ui = await openBrowserBoard({
       config,
       log: t.log,
-      redis: boardRedis,
       pool: t.pool,
       billStore: new PostgresBillStore(t.pool),
-      metrics: new FleetMetrics(),
+      credentials: { username: USER, password: PASSWORD },
     });
-    server = board.app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
-    });
-    context = await browser.newContext({
-      httpCredentials: { username: USER, password: PASSWORD },
-      viewport: { width: 1400, height: 900 },
-    });
-    // No internet: anything not on 127.0.0.1 (Bull Board asks Google Fonts for its typeface) is refused.
-    await context.route('**/*', (route) => {
-      const target = new URL(route.request().url());
-      if (target.hostname === '127.0.0.1') return route.continue();
-      blocked.push(target.origin);
-      return route.abort('blockedbyclient');
-    });
+    url = ui.url;
   });
 
   after(async () => {
-    await context?.close();
-    await browser?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    }
-    await board?.close();
-    await boardRedis?.quit();
+    await ui?.close();
     await fleet?.close();
     await upstream?.close();
     await t?.cleanup();
@@ -182,7 +111,7 @@ describe('board in a real browser', () => {
 
   test('without credentials, or with wrong ones, the browser gets 401 and a basic-auth challenge', async () => {
     for (const httpCredentials of [undefined, { username: USER, password: `${PASSWORD}!` }]) {
-      const anonymous = await browser.newContext({ httpCredentials });
+      const anonymous = await ui.browser.newContext({ httpCredentials });
       try {
         const page = await anonymous.newPage();
         const challenged = page.waitForResponse(`${url}/`);
@@ -356,18 +285,18 @@ describe('board in a real browser', () => {
     assert.equal(outcome, 'refused');
     // The Content-Security-Policy (connect-src 'self') refuses it before the test's own network block sees it.
     assert.ok(
-      blocked.includes('https://example.com') || cspViolations.some((v) => v.includes('https://example.com/')),
-      `blocked: ${blocked.join(', ')}; CSP: ${cspViolations.join(' | ')}`,
+      ui.blocked.includes('https://example.com') || ui.cspViolations.some((v) => v.includes('https://example.com/')),
+      `blocked: ${ui.blocked.join(', ')}; CSP: ${ui.cspViolations.join(' | ')}`,
     );
     await page.close();
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(ui.pageErrors, []);
     // Every page of the board ran under its CSP; the one thing it refused is Bull Board's Google font (on purpose).
-    const unexpected = cspViolations.filter(
+    const unexpected = ui.cspViolations.filter(
       (v) => !v.includes('https://fonts.googleapis.com/') && !v.includes('https://example.com/'),
     );
     assert.deepEqual(unexpected, []);
     assert.ok(
-      cspViolations.some((v) => v.includes('https://fonts.googleapis.com/')),
+      ui.cspViolations.some((v) => v.includes('https://fonts.googleapis.com/')),
       'the font request is blocked',
     );
   });

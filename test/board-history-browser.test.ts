@@ -8,57 +8,25 @@
 // Screenshots (gitignored): test/artifacts/board-runs.png, board-run-partial.png, board-changes.png, board-bill.png,
 // board-bill-search.png, board-partial-job.png.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createBoardApp, type BoardApp } from '../board/app.js';
-import { FleetMetrics } from '../src/metrics.js';
+import type { Page } from 'playwright-core';
 import { PostgresBillStore } from '../src/stores/postgres-bill-store.js';
-import { createTestEnv, REDIS_URL, type TestEnv } from './helpers/env.js';
+import { ARTIFACTS, openBrowserBoard, type BrowserBoard } from './helpers/browser-board.js';
+import { createTestEnv, type TestEnv } from './helpers/env.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startFleet, type RunningFleet } from './helpers/fleet.js';
 import { NEW_STATUSES, XSS_NUMBER, XSS_TITLE, seedFleetHistory, type SeededHistory } from './helpers/history-fleet.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const USER = 'operator';
 const PASSWORD = 'correct horse battery staple';
-/** Ceilings on waiting for events on a shared 2-core machine, not targets. */
-const UI_TIMEOUT_MS = 30_000;
 
 let t: TestEnv;
 let upstream: FixtureServer;
 let fleet: RunningFleet;
 let history: SeededHistory;
-let boardRedis: Redis;
-let board: BoardApp;
-let server: Server;
+let ui: BrowserBoard;
 let url: string;
-let browser: Browser;
-let context: BrowserContext;
-const blocked: string[] = [];
-const pageErrors: string[] = [];
-const cspViolations: string[] = [];
-const visited = new Set<string>();
-
-async function newPage(): Promise<Page> {
-  const page = await context.newPage();
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
-  page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/.test(message.text()))
-      cspViolations.push(`${page.url()}: ${message.text()}`);
-  });
-  page.on('framenavigated', (frame) => {
-    if (frame === page.mainFrame()) visited.add(new URL(frame.url()).pathname);
-  });
-  return page;
-}
+const newPage = (): Promise<Page> => ui.newPage();
 
 /** No XSS payload ran on this page: each would set window.xss. */
 async function noXss(page: Page): Promise<void> {
@@ -67,12 +35,6 @@ async function noXss(page: Page): Promise<void> {
 
 describe('board history in a real browser', () => {
   before(async () => {
-    try {
-      accessSync(CHROMIUM, constants.X_OK);
-    } catch {
-      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (never npx playwright install)`);
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
     t = await createTestEnv('board_history_browser');
     upstream = await FixtureServer.start();
     const config = t.config({
@@ -86,44 +48,19 @@ describe('board history in a real browser', () => {
     fleet = await startFleet(config, t.log, ['fetch-bills', 'backfill-session']);
     history = await seedFleetHistory(t, fleet, upstream, { runs: 120, changes: 300 });
 
-    boardRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-    board = createBoardApp({
+    ui = await openBrowserBoard({
       config,
       log: t.log,
-      redis: boardRedis,
       pool: t.pool,
       billStore: new PostgresBillStore(t.pool),
-      metrics: new FleetMetrics(),
-    });
-    server = board.app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
-    });
-    context = await browser.newContext({
-      httpCredentials: { username: USER, password: PASSWORD },
+      credentials: { username: USER, password: PASSWORD },
       viewport: { width: 1500, height: 950 },
     });
-    await context.route('**/*', (route) => {
-      const target = new URL(route.request().url());
-      if (target.hostname === '127.0.0.1') return route.continue();
-      blocked.push(target.origin);
-      return route.abort('blockedbyclient');
-    });
+    url = ui.url;
   });
 
   after(async () => {
-    await context?.close();
-    await browser?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    }
-    await board?.close();
-    await boardRedis?.quit();
+    await ui?.close();
     await fleet?.close();
     await upstream?.close();
     await t?.cleanup();
@@ -294,14 +231,14 @@ describe('board history in a real browser', () => {
 
   test('every page ran under its CSP with no script error, and nothing left 127.0.0.1', () => {
     for (const path of ['/runs', `/runs/${history.partial.fetchLogId}`, '/changes', '/bills/44-1/C-63', '/bills'])
-      assert.ok(visited.has(path), `${path} was visited (visited: ${[...visited].join(', ')})`);
-    assert.deepEqual(pageErrors, []);
+      assert.ok(ui.visited.has(path), `${path} was visited (visited: ${[...ui.visited].join(', ')})`);
+    assert.deepEqual(ui.pageErrors, []);
     assert.deepEqual(
-      cspViolations.filter((v) => !v.includes('https://fonts.googleapis.com/')),
+      ui.cspViolations.filter((v) => !v.includes('https://fonts.googleapis.com/')),
       [],
     );
     assert.deepEqual(
-      [...new Set(blocked)].filter((origin) => origin !== 'https://fonts.googleapis.com'),
+      [...new Set(ui.blocked)].filter((origin) => origin !== 'https://fonts.googleapis.com'),
       [],
       'nothing but the font Bull Board asks for tried to leave the machine',
     );
