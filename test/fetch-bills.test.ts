@@ -32,6 +32,7 @@ describe('fetch-bills', () => {
       t.config({
         OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
         LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+        HTTP_TIMEOUT_MS: '600000', // a page held by the fixture server waits for the test, not for a timeout
       }),
       t.log,
     );
@@ -267,24 +268,33 @@ describe('fetch-bills', () => {
         OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
         LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
         WORKER_CONCURRENCY: '4',
+        HTTP_TIMEOUT_MS: '600000',
       }),
       t.log,
     );
     try {
-      upstream.billsDelayMs = 150;
-      const runs = await Promise.all(
-        [10, 11, 12, 13].map((limit) =>
-          fleet.run('fetch-bills', { limit, parliament: 44, session: 1, introducedAfter: '2015-01-01' }),
-        ),
-      );
-      const spans = runs
-        .map(({ job }) => job.id!)
-        .map(async (id) => (await fleet.queue('fetch-bills').getJob(id))!)
-        .map(async (p) => {
-          const j = await p;
-          return [j.processedOn!, j.finishedOn!] as const;
-        });
-      const intervals = (await Promise.all(spans)).sort((a, b) => a[0] - b[0]);
+      // Every bills page is held: the run that starts stays active until the test lets it go, while six worker
+      // slots (2 + 4) sit idle. Were the fleet-wide limit broken, they would take the other runs at once.
+      const release = upstream.hold('bills');
+      const queue = fleet.queue('fetch-bills');
+      const events = await fleet.events('fetch-bills');
+      const jobs = [];
+      for (const limit of [10, 11, 12, 13])
+        jobs.push(await queue.add('fetch-bills', { limit, parliament: 44, session: 1, introducedAfter: '2015-01-01' }));
+      await upstream.waitFor((rs) => rs.some((r) => r.route === 'bills'));
+      assert.deepEqual(await queue.getJobCounts('active', 'wait'), { active: 1, wait: 3 }, 'one run active');
+      assert.equal(upstream.requestsTo('bills').length, 1, 'one run talking to upstream');
+      release();
+
+      await Promise.all(jobs.map((j) => j.waitUntilFinished(events)));
+      const intervals = (
+        await Promise.all(
+          jobs.map(async (j) => {
+            const done = (await queue.getJob(j.id!))!;
+            return [done.processedOn!, done.finishedOn!] as const;
+          }),
+        )
+      ).sort((a, b) => a[0] - b[0]);
       for (let i = 1; i < intervals.length; i += 1) {
         assert.ok(intervals[i]![0] >= intervals[i - 1]![1], `run ${i} started before run ${i - 1} finished`);
       }
