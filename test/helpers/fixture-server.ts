@@ -102,8 +102,6 @@ export class FixtureServer {
   /** When false the server ignores introduced__gte/__lt, as a server that dropped a filter would. */
   honourDateFilters = true;
   private readonly scripted: Record<Route, FakeResponse[]> = { bills: [], legisinfo: [] };
-  /** Milliseconds to wait before answering each bills page. */
-  billsDelayMs = 0;
   private readonly held = new Map<
     Route,
     { released: Promise<void>; when: (request: RecordedRequest) => boolean; release: () => void }
@@ -214,7 +212,6 @@ export class FixtureServer {
           : (this.legisinfo.get(session) ?? []);
       return this.send(res, { body: JSON.stringify(rows) });
     }
-    if (this.billsDelayMs > 0) await new Promise((r) => setTimeout(r, this.billsDelayMs));
     return this.send(res, { headers: { 'API-Version': 'v1' }, body: pythonJson(this.billsPage(url.searchParams)) });
   }
 
