@@ -10,7 +10,7 @@ import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { KIND_NAMES } from '../queues/index.js';
 import { createBoardApp, type BoardApp } from '../board/app.js';
-import { credentialsMatch, decideAuth } from '../board/auth.js';
+import { checkCredentials, decideAuth } from '../board/auth.js';
 import { safeEqual } from '../src/health/safe-equal.js';
 import { FleetMetrics } from '../src/metrics.js';
 import { PostgresBillStore } from '../src/stores/postgres-bill-store.js';
@@ -145,10 +145,19 @@ describe('board over HTTP', () => {
     assert.equal(safeEqual('a', 'a much longer secret value'), false);
     assert.equal(safeEqual('', 'x'), false);
     assert.equal(safeEqual('same', 'same'), true);
-    assert.equal(credentialsMatch(undefined, USER, PASSWORD), false);
-    assert.equal(credentialsMatch('Basic ' + Buffer.from('no-colon').toString('base64'), USER, PASSWORD), false);
-    assert.equal(credentialsMatch(`Basic ${Buffer.from(`${USER}:`).toString('base64')}`, USER, PASSWORD), false);
-    assert.equal(credentialsMatch(AUTH, USER, PASSWORD), true);
+    const check = (header: string | undefined) => checkCredentials(header, USER, PASSWORD);
+    assert.deepEqual(check(undefined), { presented: false, ok: false, userMatched: false });
+    assert.deepEqual(check('Basic ' + Buffer.from('no-colon').toString('base64')), {
+      presented: false,
+      ok: false,
+      userMatched: false,
+    });
+    assert.deepEqual(check(`Basic ${Buffer.from(`${USER}:`).toString('base64')}`), {
+      presented: true,
+      ok: false,
+      userMatched: true,
+    });
+    assert.deepEqual(check(AUTH), { presented: true, ok: true, userMatched: true });
   });
 
   test('health and metrics answer without board credentials, at the root and under the base path', async () => {
