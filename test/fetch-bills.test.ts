@@ -5,7 +5,8 @@ import { QueueEvents } from 'bullmq';
 import { KIND_NAMES } from '../queues/index.js';
 import { FetchLog, type FetchLogRow } from '../src/stores/fetch-log.js';
 import { PostgresBillStore } from '../src/stores/postgres-bill-store.js';
-import { FixtureServer, fixtureBills } from './helpers/fixture-server.js';
+import { capturingLogger } from './helpers/capture-log.js';
+import { FixtureServer, fixtureBills, fixtureLegisInfo } from './helpers/fixture-server.js';
 import { createTestEnv, deleteKeys, keysWithoutTtl, type TestEnv } from './helpers/env.js';
 import { startFleet, type RunningFleet } from './helpers/fleet.js';
 
@@ -247,6 +248,41 @@ describe('fetch-bills', () => {
     const rows = await fetchLogRows();
     assert.equal(rows[0]!.status, 'partial');
     assert.equal(rows[0]!.errors.length, 1);
+  });
+
+  test('a LEGISinfo record that does not parse is logged with an example, and its bill counts as not_in_legisinfo', async () => {
+    const { log, lines } = capturingLogger('warn');
+    await fleet.close();
+    fleet = await startFleet(
+      t.config({
+        OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
+        LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+      }),
+      log,
+    );
+    const records = fixtureLegisInfo();
+    const c11 = records.findIndex((r) => r.BillNumberFormatted === 'C-11');
+    records[c11] = { ...records[c11]!, CurrentStatusEn: 42 }; // a number where LEGISinfo sends text
+    upstream.legisinfo.set('44-1', records);
+
+    const { job, result } = await fleet.run('fetch-bills', { limit: 100, parliament: 44, session: 1 });
+    const s = result as Record<string, unknown>;
+    assert.equal(s.created, 12, 'the bill is stored all the same');
+    assert.equal(s.not_in_legisinfo, 1);
+    assert.equal((await new PostgresBillStore(t.pool).getBill('44-1', 'C-11'))?.enriched, false);
+
+    const warned = lines.filter(
+      (l) => l.msg === 'LEGISinfo records that did not parse were left out (their bills count as not_in_legisinfo)',
+    );
+    assert.equal(warned.length, 1, 'said once for the run');
+    const line = warned[0]!;
+    assert.equal(line.level, 'warn');
+    assert.equal(line.session, '44-1');
+    assert.equal(line.skipped, 1);
+    assert.equal(line.jobId, job.id, 'bound to its job');
+    const [example] = line.examples as Array<{ index: number; billId: unknown; reason: string }>;
+    assert.deepEqual([example?.index, example?.billId], [c11, records[c11]!.BillId]);
+    assert.match(example?.reason ?? '', /CurrentStatusEn/);
   });
 
   test('LEGISinfo down: bills persist un-enriched and the run is partial', async () => {
