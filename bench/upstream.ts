@@ -42,7 +42,7 @@ for (const { code, count } of sessions) {
 let base = fixture.url;
 let proxy: ReturnType<typeof createServer> | undefined;
 if (delayMs > 0) {
-  // FixtureServer can only delay bills pages; the proxy delays every request (LEGISinfo too), as the issue asks.
+  // FixtureServer answers at once (tests hold requests instead); the proxy delays every request, LEGISinfo too.
   const agent = new Agent({ keepAlive: true });
   proxy = createServer((req, res) => {
     setTimeout(() => {

@@ -54,10 +54,6 @@ export function checkCredentials(header: string | undefined, username: string, p
   return { presented, ok: presented && userOk && passwordOk, userMatched: presented && userOk };
 }
 
-export function credentialsMatch(header: string | undefined, username: string, password: string): boolean {
-  return checkCredentials(header, username, password).ok;
-}
-
 /** The authenticated user of a request (set by basicAuth), or ANONYMOUS when the board runs without credentials. */
 export function userOf(res: Response): string {
   return typeof res.locals.user === 'string' ? res.locals.user : ANONYMOUS;

@@ -42,16 +42,6 @@ const cron = (fallback: string) =>
  * earlier, leaving time to cancel the jobs in flight (2 s) and close connections. */
 const DRAIN_MARGIN_SECONDS = 5;
 
-/** Variables whose values must never be printed, not even in a validation error. */
-export const SECRET_VARIABLES = new Set([
-  'REDIS_URL',
-  'DATABASE_URL',
-  'MONGODB_URL',
-  'BOARD_PASSWORD',
-  'ALERT_WEBHOOK_URL',
-  'METRICS_TOKEN',
-]);
-
 export const envSchema = z
   .object({
     // Connections

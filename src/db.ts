@@ -5,8 +5,6 @@ import type { Logger } from './logger.js';
 import { errorLog } from './rate-limited-log.js';
 import { redactUrl } from './redact.js';
 
-export type Pool = pg.Pool;
-
 export function createPool(
   databaseUrl: string,
   log: Logger,

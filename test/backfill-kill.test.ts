@@ -33,7 +33,6 @@ describe('backfill-session survives kill -9 of its worker', () => {
     upstream.bills = bills;
     upstream.legisinfo.set('44-1', legisinfo);
     upstream.maxPageSize = PAGE;
-    upstream.billsDelayMs = 150; // the worker is waiting on a page when it is killed
     queue = openQueue(backfillSession, t.redis, t.prefix);
     events = new QueueEvents(backfillSession.name, {
       connection: { url: t.env.REDIS_URL, maxRetriesPerRequest: null },
@@ -55,10 +54,13 @@ describe('backfill-session survives kill -9 of its worker', () => {
       LOG_LEVEL: 'info', // the test waits for the workers' info lines ('workers running', 'resuming at page …')
       OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
       LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+      HTTP_TIMEOUT_MS: '600000', // the held page waits for the kill, not for a timeout
       // Shorten stalled-job recovery from ~30 s to a couple of seconds.
       WORKER_LOCK_DURATION_MS: '2000',
       WORKER_STALLED_INTERVAL_MS: '1000',
     };
+    // Pages 1-3 are answered; page 4 is held, so the worker is waiting on it when it is killed.
+    const release = upstream.hold('bills', (r) => offsetOf(r) >= (KILL_DURING_PAGE - 1) * PAGE);
     const first = spawnWorker(env, { queues: ['backfill-session'], name: 'worker-1' });
     workers.push(first);
     await first.waitForLog('workers running');
@@ -84,6 +86,7 @@ describe('backfill-session survives kill -9 of its worker', () => {
     );
     assert.equal(before[0]!.n, (KILL_DURING_PAGE - 1) * PAGE, 'the killed worker lost only the page in flight');
 
+    release();
     const second = spawnWorker(env, { queues: ['backfill-session'], name: 'worker-2' });
     workers.push(second);
     const summary = (await submitted.job.waitUntilFinished(events)) as Record<string, unknown>;

@@ -10,7 +10,7 @@ import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { KIND_NAMES } from '../queues/index.js';
 import { createBoardApp, type BoardApp } from '../board/app.js';
-import { credentialsMatch, decideAuth } from '../board/auth.js';
+import { checkCredentials, decideAuth } from '../board/auth.js';
 import { safeEqual } from '../src/health/safe-equal.js';
 import { FleetMetrics } from '../src/metrics.js';
 import { PostgresBillStore } from '../src/stores/postgres-bill-store.js';
@@ -135,22 +135,29 @@ describe('board over HTTP', () => {
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<title>Bill Fleet<\/title>/);
     const queues = (await (await get(`${url}/api/queues`)).json()) as { queues: Array<{ name: string }> };
-    assert.deepEqual(
-      queues.queues.map((q) => q.name).sort(),
-      [...KIND_NAMES].sort(),
-      'every registered queue is on the board',
-    );
-    assert.ok(KIND_NAMES.includes('backfill-session'));
+    const names = queues.queues.map((q) => q.name).sort();
+    for (const name of ['fetch-bills', 'backfill-session', 'monitor'])
+      assert.ok(names.includes(name), `the board shows ${name} (DESIGN.md's queues)`);
+    assert.deepEqual(names, [...KIND_NAMES].sort(), 'every registered queue is on the board');
   });
 
   test('the credential compare handles every length and shape without throwing', () => {
     assert.equal(safeEqual('a', 'a much longer secret value'), false);
     assert.equal(safeEqual('', 'x'), false);
     assert.equal(safeEqual('same', 'same'), true);
-    assert.equal(credentialsMatch(undefined, USER, PASSWORD), false);
-    assert.equal(credentialsMatch('Basic ' + Buffer.from('no-colon').toString('base64'), USER, PASSWORD), false);
-    assert.equal(credentialsMatch(`Basic ${Buffer.from(`${USER}:`).toString('base64')}`, USER, PASSWORD), false);
-    assert.equal(credentialsMatch(AUTH, USER, PASSWORD), true);
+    const check = (header: string | undefined) => checkCredentials(header, USER, PASSWORD);
+    assert.deepEqual(check(undefined), { presented: false, ok: false, userMatched: false });
+    assert.deepEqual(check('Basic ' + Buffer.from('no-colon').toString('base64')), {
+      presented: false,
+      ok: false,
+      userMatched: false,
+    });
+    assert.deepEqual(check(`Basic ${Buffer.from(`${USER}:`).toString('base64')}`), {
+      presented: true,
+      ok: false,
+      userMatched: true,
+    });
+    assert.deepEqual(check(AUTH), { presented: true, ok: true, userMatched: true });
   });
 
   test('health and metrics answer without board credentials, at the root and under the base path', async () => {

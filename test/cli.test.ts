@@ -26,11 +26,12 @@ const backfillCli = (args: string[], extra: Record<string, string> = {}) =>
 const enqueueCli = (args: string[], extra: Record<string, string> = {}) =>
   runScript('scripts/enqueue.ts', args, { ...env, ...extra });
 
-async function startWorkers(): Promise<RunningFleet> {
+async function startWorkers(extra: Record<string, string> = {}): Promise<RunningFleet> {
   fleet = await startFleet(
     t.config({
       OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
       LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+      ...extra,
     }),
     t.log,
     ['fetch-bills', 'backfill-session'],
@@ -180,8 +181,9 @@ describe('operator CLIs (npm run backfill, npm run enqueue)', () => {
   });
 
   test('a second backfill of a session that is running says so, prints the same id, and enqueues nothing', async () => {
-    upstream.billsDelayMs = 400; // keeps the first backfill active long enough
-    await startWorkers();
+    // The first backfill stays active, its first page held, for as long as the second CLI takes to start.
+    const release = upstream.hold('bills');
+    const running = await startWorkers({ HTTP_TIMEOUT_MS: '600000' });
     const first = await backfillCli(['--parliament', '44', '--session', '1']);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.stdout.trim(), 'backfill-44-1');
@@ -191,6 +193,12 @@ describe('operator CLIs (npm run backfill, npm run enqueue)', () => {
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout.trim(), 'backfill-44-1');
     assert.match(second.stderr, /already active: not enqueuing another \(--force only replaces a finished job\)/);
+    assert.equal(await jobCount(), 1);
+
+    release();
+    const job = (await running.queue('backfill-session').getJob('backfill-44-1'))!;
+    const summary = (await job.waitUntilFinished(await running.events('backfill-session'))) as Record<string, unknown>;
+    assert.equal(summary.created, SESSION_BILLS, 'the first backfill ran to the end, alone');
     assert.equal(await jobCount(), 1);
   });
 

@@ -51,6 +51,7 @@ async function openWorld(label: string, kind: JobKind): Promise<World> {
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info', // the tests wait for the workers' info lines
+      HTTP_TIMEOUT_MS: '600000', // a request the fixture server holds waits for the test, not for a timeout
       // Empty counts as unset: the drain comes only from what each test sets, never from the caller's shell.
       WORKER_DRAIN_SECONDS: '',
       RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '',
@@ -80,8 +81,8 @@ const msgIs = (msg: string) => (l: LogLine) => l.msg === msg;
 
 describe('SIGTERM mid-backfill with a 3 s budget (RAILWAY_DEPLOYMENT_DRAINING_SECONDS=3)', () => {
   const PAGE = 50;
-  const BILLS = 800; // 16 pages of 300 ms each: uncancelled, the run would outlast the whole budget
-  const SIGNAL_DURING_PAGE = 3;
+  const BILLS = 800; // 16 pages
+  const SIGNAL_DURING_PAGE = 3; // held from here on: uncancelled, the run would outlast the whole budget
   const BUDGET_MS = 3_000; // Railway sends SIGKILL this long after SIGTERM
   let w: World;
 
@@ -91,12 +92,13 @@ describe('SIGTERM mid-backfill with a 3 s budget (RAILWAY_DEPLOYMENT_DRAINING_SE
     w.upstream.bills = bills;
     w.upstream.legisinfo.set('44-1', legisinfo);
     w.upstream.maxPageSize = PAGE;
-    w.upstream.billsDelayMs = 300;
   });
   after(() => closeWorld(w));
 
   test('exits 0 inside the budget, the job is checkpointed back to the queue, a second worker finishes it exactly once', async (ctx) => {
     const env = w.env({ RAILWAY_DEPLOYMENT_DRAINING_SECONDS: String(BUDGET_MS / 1000) });
+    // Pages 1-2 are answered; page 3 is held until the second worker runs, so the first is waiting on it at SIGTERM.
+    const release = w.upstream.hold('bills', (r) => offsetOf(r) >= (SIGNAL_DURING_PAGE - 1) * PAGE);
     const first = spawnWorker(env, { queues: ['backfill-session'], name: 'worker-1' });
     w.workers.push(first);
     const running = await first.waitForLog('workers running');
@@ -136,10 +138,7 @@ describe('SIGTERM mid-backfill with a 3 s budget (RAILWAY_DEPLOYMENT_DRAINING_SE
     assert.ok(!job.failedReason, `the job did not fail (${job.failedReason})`);
     const checkpoint = await checkpointOf(w.t.pool, job);
     assert.ok(checkpoint, 'the run has a checkpoint in PostgreSQL');
-    assert.ok(
-      checkpoint.pages >= SIGNAL_DURING_PAGE - 1 && checkpoint.pages < BILLS / PAGE,
-      `checkpoint after page ${checkpoint.pages}`,
-    );
+    assert.equal(checkpoint.pages, SIGNAL_DURING_PAGE - 1, 'checkpointed after the last page it stored');
     assert.equal(checkpoint.counters.created, checkpoint.pages * PAGE);
     assert.match(checkpoint.nextUrl ?? '', new RegExp(`offset=${checkpoint.pages * PAGE}$`));
     const { rows: stored } = await w.t.pool.query<{ n: number }>(
@@ -148,7 +147,7 @@ describe('SIGTERM mid-backfill with a 3 s budget (RAILWAY_DEPLOYMENT_DRAINING_SE
     assert.equal(stored[0]!.n, checkpoint.pages * PAGE, 'the checkpoint matches what is stored');
     assert.equal((await new FetchLog(w.t.pool).latest(10)).length, 0, 'a cancelled run writes no fetch log row');
 
-    w.upstream.billsDelayMs = 0;
+    release();
     const second = spawnWorker(w.env(), { queues: ['backfill-session'], name: 'worker-2' });
     w.workers.push(second);
     const summary = (await submitted.job.waitUntilFinished(w.events)) as Record<string, unknown>;
@@ -183,7 +182,6 @@ describe('SIGTERM while a short fetch-bills job runs (issue 2)', () => {
 
   before(async () => {
     w = await openWorld('drain_fetch', fetchBills);
-    w.upstream.billsDelayMs = 1_000; // the job is waiting on the bills page when the signal arrives
   });
   after(() => closeWorld(w));
 
@@ -192,12 +190,18 @@ describe('SIGTERM while a short fetch-bills job runs (issue 2)', () => {
     w.workers.push(worker);
     await worker.waitForLog('workers running');
 
+    // The job is waiting on its bills page when the signal arrives; the page is answered only once the drain began.
+    const release = w.upstream.hold('bills');
     const jobId = (await submit(w.queue, submission('fetch-bills', { limit: 50, parliament: 44, session: 1 }))).job.id!;
     const job = (await w.queue.getJob(jobId))!;
     const finished = job.waitUntilFinished(w.events) as Promise<Record<string, unknown>>;
     await w.upstream.waitFor((rs) => rs.some((r) => r.route === 'bills'));
 
-    const exit = await signalAndTime(worker, 'SIGTERM');
+    const sent = performance.now();
+    worker.child.kill('SIGTERM');
+    await worker.waitForLog('stopping: no new jobs; waiting for the jobs in flight');
+    release();
+    const exit = { ...(await worker.exited), ms: performance.now() - sent };
     assert.equal(exit.code, 0, `exit 0\n${worker.describe()}`);
     const shuttingDown = indexOfLog(worker, msgIs('shutting down'));
     const completed = indexOfLog(worker, msgIs('job completed'));
@@ -229,7 +233,8 @@ describe('a second signal during the drain exits at once', () => {
     describe(`SIGTERM, then ${second}`, () => {
       before(async () => {
         w = await openWorld(`drain_twice_${second}`, fetchBills);
-        w.upstream.billsDelayMs = 4_000; // the job in flight would hold a normal drain for ~4 s
+        // The job in flight waits on its bills page, held until the test ends: a normal drain would last its 30 s.
+        w.upstream.hold('bills');
       });
       after(() => closeWorld(w));
 
@@ -244,7 +249,7 @@ describe('a second signal during the drain exits at once', () => {
 
         worker.child.kill('SIGTERM');
         await worker.waitForLog('stopping: no new jobs; waiting for the jobs in flight');
-        // Draining (the job in flight holds it for seconds): alive, but no longer ready, so no traffic is routed here.
+        // Draining (the job in flight holds it): alive, but no longer ready, so no traffic is routed here.
         assert.equal((await fetch(`${url}/healthz`)).status, 200, '/healthz while draining');
         assert.equal((await fetch(`${url}/readyz`)).status, 503, '/readyz answers 503 while draining');
         const exit = await signalAndTime(worker, second);
@@ -253,7 +258,7 @@ describe('a second signal during the drain exits at once', () => {
         assert.ok(worker.logs.some(msgIs('second signal: exiting now')));
         assert.ok(!worker.logs.some(msgIs('job completed')), 'it did not wait for the job in flight');
         assert.ok(!worker.logs.some(msgIs('shutdown complete')), 'it did not run the closers to the end');
-        // The job's response is due ~4 s after its request; exiting well before that shows nothing was awaited.
+        // The job's response never comes and the drain would last 30 s: exiting at once shows nothing was awaited.
         assert.ok(exit.ms < 2_000, `exited ${Math.round(exit.ms)} ms after the second signal`);
         ctx.diagnostic(`second signal (${second}) -> exit ${Math.round(exit.ms)} ms`);
       });

@@ -5,7 +5,8 @@ import { QueueEvents } from 'bullmq';
 import { KIND_NAMES } from '../queues/index.js';
 import { FetchLog, type FetchLogRow } from '../src/stores/fetch-log.js';
 import { PostgresBillStore } from '../src/stores/postgres-bill-store.js';
-import { FixtureServer, fixtureBills } from './helpers/fixture-server.js';
+import { capturingLogger } from './helpers/capture-log.js';
+import { FixtureServer, fixtureBills, fixtureLegisInfo } from './helpers/fixture-server.js';
 import { createTestEnv, deleteKeys, keysWithoutTtl, type TestEnv } from './helpers/env.js';
 import { startFleet, type RunningFleet } from './helpers/fleet.js';
 
@@ -32,6 +33,7 @@ describe('fetch-bills', () => {
       t.config({
         OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
         LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+        HTTP_TIMEOUT_MS: '600000', // a page held by the fixture server waits for the test, not for a timeout
       }),
       t.log,
     );
@@ -121,12 +123,13 @@ describe('fetch-bills', () => {
   });
 
   test('the same job inside the TTL is served from the cache with no upstream request; after the TTL it fetches again', async () => {
+    const TTL_SECONDS = 42; // not the default (600), so the entry's TTL shows the setting is used
     await fleet.close();
     fleet = await startFleet(
       t.config({
         OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
         LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
-        RESULT_CACHE_TTL_SECONDS: '2',
+        RESULT_CACHE_TTL_SECONDS: String(TTL_SECONDS),
       }),
       t.log,
     );
@@ -140,12 +143,16 @@ describe('fetch-bills', () => {
     assert.equal(upstream.requests.length, requestsAfterFirst, 'no upstream request for a cached run');
     assert.deepEqual(await keysWithoutTtl(t.redis, t.prefix, KIND_NAMES), [], 'every cache key has a TTL');
 
-    // Wait until Redis expires the entry (an event we can observe), then run again.
+    // The entry expires when RESULT_CACHE_TTL_SECONDS says; expiring it is Redis's job, so the test does it now
+    // instead of waiting for the clock, and the next run goes upstream again.
     const key = fleet.resources.cache.key('fetch-bills', payload);
-    while ((await t.redis.exists(key)) === 1) await new Promise((r) => setTimeout(r, 100));
+    const ttl = await t.redis.pttl(key);
+    assert.ok(ttl > 0 && ttl <= TTL_SECONDS * 1000, `the cached summary expires within the TTL (pttl ${ttl} ms)`);
+    assert.equal(await t.redis.del(key), 1);
+    const billsRequests = upstream.requestsTo('bills').length;
     const third = (await fleet.run('fetch-bills', payload)).result as Record<string, unknown>;
     assert.equal(third.cached, undefined);
-    assert.ok(upstream.requestsTo('bills').length > 0 && upstream.requests.length > requestsAfterFirst);
+    assert.equal(upstream.requestsTo('bills').length, billsRequests + 1, 'fetched from upstream again');
   });
 
   test('a second run without a window asks upstream for introduced__gte = the last max_introduced_date', async () => {
@@ -243,6 +250,41 @@ describe('fetch-bills', () => {
     assert.equal(rows[0]!.errors.length, 1);
   });
 
+  test('a LEGISinfo record that does not parse is logged with an example, and its bill counts as not_in_legisinfo', async () => {
+    const { log, lines } = capturingLogger('warn');
+    await fleet.close();
+    fleet = await startFleet(
+      t.config({
+        OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
+        LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+      }),
+      log,
+    );
+    const records = fixtureLegisInfo();
+    const c11 = records.findIndex((r) => r.BillNumberFormatted === 'C-11');
+    records[c11] = { ...records[c11]!, CurrentStatusEn: 42 }; // a number where LEGISinfo sends text
+    upstream.legisinfo.set('44-1', records);
+
+    const { job, result } = await fleet.run('fetch-bills', { limit: 100, parliament: 44, session: 1 });
+    const s = result as Record<string, unknown>;
+    assert.equal(s.created, 12, 'the bill is stored all the same');
+    assert.equal(s.not_in_legisinfo, 1);
+    assert.equal((await new PostgresBillStore(t.pool).getBill('44-1', 'C-11'))?.enriched, false);
+
+    const warned = lines.filter(
+      (l) => l.msg === 'LEGISinfo records that did not parse were left out (their bills count as not_in_legisinfo)',
+    );
+    assert.equal(warned.length, 1, 'said once for the run');
+    const line = warned[0]!;
+    assert.equal(line.level, 'warn');
+    assert.equal(line.session, '44-1');
+    assert.equal(line.skipped, 1);
+    assert.equal(line.jobId, job.id, 'bound to its job');
+    const [example] = line.examples as Array<{ index: number; billId: unknown; reason: string }>;
+    assert.deepEqual([example?.index, example?.billId], [c11, records[c11]!.BillId]);
+    assert.match(example?.reason ?? '', /CurrentStatusEn/);
+  });
+
   test('LEGISinfo down: bills persist un-enriched and the run is partial', async () => {
     upstream.breakRoute('legisinfo', { status: 503, body: 'unavailable' });
     const { result } = await fleet.run('fetch-bills', {
@@ -267,24 +309,33 @@ describe('fetch-bills', () => {
         OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
         LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
         WORKER_CONCURRENCY: '4',
+        HTTP_TIMEOUT_MS: '600000',
       }),
       t.log,
     );
     try {
-      upstream.billsDelayMs = 150;
-      const runs = await Promise.all(
-        [10, 11, 12, 13].map((limit) =>
-          fleet.run('fetch-bills', { limit, parliament: 44, session: 1, introducedAfter: '2015-01-01' }),
-        ),
-      );
-      const spans = runs
-        .map(({ job }) => job.id!)
-        .map(async (id) => (await fleet.queue('fetch-bills').getJob(id))!)
-        .map(async (p) => {
-          const j = await p;
-          return [j.processedOn!, j.finishedOn!] as const;
-        });
-      const intervals = (await Promise.all(spans)).sort((a, b) => a[0] - b[0]);
+      // Every bills page is held: the run that starts stays active until the test lets it go, while six worker
+      // slots (2 + 4) sit idle. Were the fleet-wide limit broken, they would take the other runs at once.
+      const release = upstream.hold('bills');
+      const queue = fleet.queue('fetch-bills');
+      const events = await fleet.events('fetch-bills');
+      const jobs = [];
+      for (const limit of [10, 11, 12, 13])
+        jobs.push(await queue.add('fetch-bills', { limit, parliament: 44, session: 1, introducedAfter: '2015-01-01' }));
+      await upstream.waitFor((rs) => rs.some((r) => r.route === 'bills'));
+      assert.deepEqual(await queue.getJobCounts('active', 'wait'), { active: 1, wait: 3 }, 'one run active');
+      assert.equal(upstream.requestsTo('bills').length, 1, 'one run talking to upstream');
+      release();
+
+      await Promise.all(jobs.map((j) => j.waitUntilFinished(events)));
+      const intervals = (
+        await Promise.all(
+          jobs.map(async (j) => {
+            const done = (await queue.getJob(j.id!))!;
+            return [done.processedOn!, done.finishedOn!] as const;
+          }),
+        )
+      ).sort((a, b) => a[0] - b[0]);
       for (let i = 1; i < intervals.length; i += 1) {
         assert.ok(intervals[i]![0] >= intervals[i - 1]![1], `run ${i} started before run ${i - 1} finished`);
       }
@@ -301,9 +352,11 @@ describe('fetch-bills', () => {
       { limit: 'lots', parliament: 44 },
       { attempts: 5, backoff: { type: 'fixed', delay: 10 } },
     );
+    // The zod message names the field and why; the schema's cross-field rule (parliament and session go together)
+    // runs only once every field parses, so it is not part of this message.
     await assert.rejects(
       job.waitUntilFinished(events),
-      /limit[\s\S]*parliament and session go together|invalid fetch-bills payload/,
+      /invalid fetch-bills payload: .*expected number, received string.*at limit/,
     );
     const failed = await queue.getJob(job.id!);
     assert.equal(failed?.attemptsMade, 1, 'no retries for a bad payload');

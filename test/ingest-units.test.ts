@@ -1,6 +1,7 @@
 // Unit tests of the pure parts of an ingest run: the run object (counters, pages, truncation, its checkpoint round
-// trip), a page's preparation (floor, window, dedupe across pages, enrichment join), window resolution, and the
-// change diff. No server: these are the rules the integration tests then see end to end.
+// trip), a page's preparation (floor, window, dedupe across pages, enrichment join), the counters' folding, window
+// resolution, the change diff, the result cache's key and the order of session codes. No server: these are the rules
+// the integration tests then see end to end.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { BillEnrichment, ListedBill } from '../src/bills/bill.js';
@@ -8,7 +9,10 @@ import { diffBill, trackedFieldsOf } from '../src/bills/changes.js';
 import { makeBill } from '../src/bills/bill.js';
 import { preparePage } from '../src/ingest/pipeline.js';
 import { IngestRun, UnreadableCheckpointError, seenEntries, type RunPlan } from '../src/ingest/run.js';
-import type { PageItem } from '../src/upstream/openparliament.js';
+import { MAX_ERRORS_KEPT, addError, emptyCounters, mergeCounters } from '../src/ingest/run-summary.js';
+import { createLogger } from '../src/logger.js';
+import { ResultCache } from '../src/result-cache.js';
+import { compareSessionCodes, type PageItem } from '../src/upstream/openparliament.js';
 import { resolveWindow } from '../workers/fetch-bills.js';
 
 const plan = (limit = 100): RunPlan => ({
@@ -168,5 +172,57 @@ describe('ingest run (pure)', () => {
       null,
       'a bigint read back as a string is the same id',
     );
+  });
+
+  test('counters: every rejected row is counted, the first MAX_ERRORS_KEPT are kept; runs fold by sum, dates by extremes', () => {
+    const a = emptyCounters();
+    for (let i = 0; i < MAX_ERRORS_KEPT + 5; i += 1) addError(a, { where: `row ${i}`, message: 'bad' });
+    assert.equal(a.error_count, MAX_ERRORS_KEPT + 5);
+    assert.equal(a.errors.length, MAX_ERRORS_KEPT, 'the fetch log row stays bounded');
+    Object.assign(a, { created: 2, max_introduced_date: '2022-03-01', min_introduced_date: null });
+
+    const b = emptyCounters();
+    addError(b, { where: 'later page', message: 'bad' });
+    Object.assign(b, {
+      created: 3,
+      unchanged: 1,
+      max_introduced_date: '2021-01-01',
+      min_introduced_date: '2020-05-05',
+    });
+    const sum = mergeCounters(a, b);
+    assert.deepEqual(
+      [sum.created, sum.unchanged, sum.error_count, sum.max_introduced_date, sum.min_introduced_date],
+      [5, 1, MAX_ERRORS_KEPT + 6, '2022-03-01', '2020-05-05'],
+    );
+    assert.deepEqual(sum.errors, a.errors, 'the earliest rows are the ones kept');
+    assert.deepEqual(mergeCounters(emptyCounters(), emptyCounters()), emptyCounters(), 'no dates: still none');
+  });
+
+  test('the result cache key: the same inputs in any key order (undefined fields left out) share it; anything else not', () => {
+    const cache = new ResultCache(undefined as never, 'fleet', 600, createLogger('silent'));
+    const key = cache.key('fetch-bills', { limit: 50, parliament: 44, session: 1 });
+    assert.match(key, /^fleet:cache:fetch-bills:[0-9a-f]{32}$/, 'under the prefix, by namespace');
+    assert.equal(cache.key('fetch-bills', { session: 1, parliament: 44, limit: 50 }), key);
+    assert.equal(cache.key('fetch-bills', { limit: 50, parliament: 44, session: 1, introducedAfter: undefined }), key);
+    for (const other of [
+      cache.key('fetch-bills', { limit: 51, parliament: 44, session: 1 }),
+      cache.key('fetch-bills', { limit: 50, parliament: 44, session: 1, introducedAfter: '2020-01-01' }),
+      cache.key('fetch-bills', { limit: 50, parliament: 44, session: '1' }),
+      cache.key('backfill-session', { limit: 50, parliament: 44, session: 1 }),
+    ])
+      assert.notEqual(other, key);
+    assert.notEqual(cache.key('legisinfo', { s: ['44-1', '45-1'] }), cache.key('legisinfo', { s: ['45-1', '44-1'] }));
+  });
+
+  test('session codes compare as numbers: 44-10 is newer than 44-9, 45-1 than 44-12', () => {
+    assert.deepEqual(['44-10', '45-1', '44-9', '43-2', '44-2', '44-12'].sort(compareSessionCodes), [
+      '43-2',
+      '44-2',
+      '44-9',
+      '44-10',
+      '44-12',
+      '45-1',
+    ]);
+    assert.equal(compareSessionCodes('44-1', '44-1'), 0);
   });
 });

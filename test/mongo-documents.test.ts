@@ -4,11 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { makeBill } from '../src/bills/bill.js';
 import {
-  BILL_INDEXES,
   billUpsertOps,
   fromDocument,
   insertIfMissingOp,
-  SEARCH_SORT,
   searchFilter,
   toDocument,
   updateIfChangedOp,
@@ -40,19 +38,6 @@ const enrichedEnrichment = {
 };
 
 describe('MongoDB bill documents', () => {
-  test('the unique index is on {session: 1, number: 1}, as the Postgres constraint', () => {
-    assert.deepEqual(BILL_INDEXES[0], {
-      key: { session: 1, number: 1 },
-      name: 'bills_session_number_key',
-      unique: true,
-    });
-    assert.deepEqual(
-      Object.keys(BILL_INDEXES[0]!.key),
-      ['session', 'number'],
-      'key order matters for a compound index',
-    );
-  });
-
   test('toDocument uses the Postgres column names, dates as YYYY-MM-DD strings, one timestamp for both', () => {
     assert.deepEqual(toDocument(enriched, now), {
       session: '44-1',
@@ -156,6 +141,5 @@ describe('MongoDB bill documents', () => {
     assert.deepEqual(searchFilter({ words: ['(.*)', 'a|b'], limit: 5 }), { $and: [anyTitle('a'), anyTitle('b')] });
     assert.equal(searchFilter({ limit: 5 }), null, 'nothing asked');
     assert.equal(searchFilter({ words: ['.*', '$'], limit: 5 }), null, 'no word in it');
-    assert.deepEqual(SEARCH_SORT, { introduced: -1, session: -1, number: 1 });
   });
 });

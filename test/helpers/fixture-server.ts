@@ -97,14 +97,15 @@ export class FixtureServer {
   readonly requests: RecordedRequest[] = [];
   bills: OpBill[] = fixtureBills();
   legisinfo = new Map<string, LegisInfoBill[]>([['44-1', fixtureLegisInfo()]]);
-  /** Milliseconds to wait before answering each bills page. */
-  billsDelayMs = 0;
   /** Largest page the server hands out (the real one caps at 500). */
   maxPageSize = 500;
   /** When false the server ignores introduced__gte/__lt, as a server that dropped a filter would. */
   honourDateFilters = true;
   private readonly scripted: Record<Route, FakeResponse[]> = { bills: [], legisinfo: [] };
-  private readonly held = new Map<Route, { released: Promise<void>; release: () => void }>();
+  private readonly held = new Map<
+    Route,
+    { released: Promise<void>; when: (request: RecordedRequest) => boolean; release: () => void }
+  >();
   private readonly waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
   private server = createServer((req, res) => void this.handle(req, res));
   url = '';
@@ -139,14 +140,18 @@ export class FixtureServer {
   }
 
   /**
-   * Requests to `route` are recorded but not answered until the returned function is called (or the server closes):
-   * a worker stays mid-job, waiting on upstream, for as long as a test needs (run it with a long HTTP_TIMEOUT_MS).
+   * Requests to `route` (those `when` picks, by default all) are recorded but not answered until the returned
+   * function is called (or the server closes): a worker stays mid-job, waiting on upstream, for as long as a test
+   * needs (run it with a long HTTP_TIMEOUT_MS). Other requests are answered as usual. Pair it with `waitFor` to know
+   * when a held request has arrived, e.g. `hold('bills', (r) => Number(r.query.get('offset')) >= 100)` lets the first
+   * pages through and holds the rest.
    */
-  hold(route: Route): () => void {
+  hold(route: Route, when: (request: RecordedRequest) => boolean = () => true): () => void {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const entry = {
       released,
+      when,
       release: () => {
         if (this.held.get(route) === entry) this.held.delete(route);
         release();
@@ -176,13 +181,14 @@ export class FixtureServer {
     const url = new URL(req.url ?? '/', this.url);
     const route: RecordedRequest['route'] =
       url.pathname === '/op/bills/' ? 'bills' : url.pathname === '/legisinfo/en/bills/json' ? 'legisinfo' : 'other';
-    this.requests.push({
+    const recorded: RecordedRequest = {
       route,
       url: url.pathname + url.search,
       query: url.searchParams,
       headers: req.headers,
       at: Date.now(),
-    });
+    };
+    this.requests.push(recorded);
     for (const w of [...this.waiters]) {
       if (w.done()) {
         this.waiters.splice(this.waiters.indexOf(w), 1);
@@ -191,7 +197,7 @@ export class FixtureServer {
     }
     if (route === 'other') return this.send(res, { status: 404, body: '{"error": "not found"}' });
     const held = this.held.get(route);
-    if (held) {
+    if (held?.when(recorded)) {
       await held.released;
       if (res.destroyed) return; // the client gave up (killed, or aborted) while the route was held
     }
@@ -206,7 +212,6 @@ export class FixtureServer {
           : (this.legisinfo.get(session) ?? []);
       return this.send(res, { body: JSON.stringify(rows) });
     }
-    if (this.billsDelayMs > 0) await new Promise((r) => setTimeout(r, this.billsDelayMs));
     return this.send(res, { headers: { 'API-Version': 'v1' }, body: pythonJson(this.billsPage(url.searchParams)) });
   }
 
