@@ -8,7 +8,7 @@ import { openQueue } from '../queues/index.js';
 import { submission, submit } from '../queues/submit.js';
 import type { RunSummary } from '../src/ingest/run-summary.js';
 import { deleteKeys, REDIS_URL } from '../test/helpers/env.js';
-import { childEnv, type BenchContext } from './context.js';
+import { childEnv, profileFlags, type BenchContext } from './context.js';
 import { forkTs, type BenchChild } from './procs.js';
 import { median, round } from './report.js';
 
@@ -56,6 +56,7 @@ async function startWorkerProcess(
       PORT: '0', // several replicas on one machine: any free port for their health endpoints
     }),
     stdout: 'pipe', // read for the "workers running" line; the rest are a few lines per job
+    nodeFlags: profileFlags(ctx),
   });
   await child.waitForOutput('"msg":"workers running"', 60_000);
   return child;

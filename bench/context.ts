@@ -10,6 +10,13 @@ export interface BenchContext {
   lines: Array<[string, string]>;
   /** Progress on stderr, so stdout carries only the table. */
   progress(message: string): void;
+  /** `--cpu-prof DIR`: the fleet's worker processes write V8 CPU profiles there (docs/bench.md, "Profiles"). */
+  profileDir?: string;
+}
+
+/** Node flags for a fleet worker process: a CPU profile when the bench was asked for one. */
+export function profileFlags(ctx: BenchContext): string[] {
+  return ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`] : [];
 }
 
 /** The variables every fleet child process gets: the bench's database, prefix, and the production log level. */

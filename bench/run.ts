@@ -1,7 +1,8 @@
 // npm run bench: measures what the fleet costs next to bare BullMQ and the database's own limits, on local Redis,
 // PostgreSQL and a local upstream. Prints a table and writes bench/results/latest.json (see docs/bench.md).
 // A missed target is a result, not a failure: the exit code is non-zero only when the bench itself could not run.
-// Usage: npm run bench [-- --only overhead,backfill,scale,memory,schedule,history]
+// Usage: npm run bench [-- --only overhead,backfill,scale,memory,schedule,history] [--cpu-prof DIR]
+import { resolve } from 'node:path';
 import { createTestEnv, type TestEnv } from '../test/helpers/env.js';
 import { benchBackfill, benchScaleOut } from './backfill.js';
 import type { BenchContext } from './context.js';
@@ -20,6 +21,18 @@ const PARTS = {
 } as const;
 type Part = keyof typeof PARTS;
 
+/** `--cpu-prof DIR`: CPU profiles of the fleet's worker processes (open them in Chrome DevTools or speedscope). */
+function profileDirFromArgs(argv: string[]): string | undefined {
+  const i = argv.indexOf('--cpu-prof');
+  if (i < 0) return undefined;
+  const dir = argv[i + 1];
+  if (!dir || dir.startsWith('--')) {
+    process.stderr.write('usage: npm run bench -- --cpu-prof DIR [--only …]\n');
+    process.exit(2);
+  }
+  return resolve(dir);
+}
+
 function partsFromArgs(argv: string[]): Part[] {
   const i = argv.indexOf('--only');
   if (i < 0) return Object.keys(PARTS) as Part[];
@@ -37,6 +50,7 @@ const WATCHDOG_MS = 12 * 60_000;
 const RESULTS = new URL('./results/latest.json', import.meta.url);
 
 const parts = partsFromArgs(process.argv.slice(2));
+const profileDir = profileDirFromArgs(process.argv.slice(2));
 const started = performance.now();
 const progress = (message: string) =>
   process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
@@ -62,7 +76,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   env = await createTestEnv('bench', { LOG_LEVEL: 'info' });
   const report = newReport();
-  const ctx: BenchContext = { env, report, lines: [], progress };
+  const ctx: BenchContext = { env, report, lines: [], progress, profileDir };
   progress(`database and queue prefix ${env.prefix}; parts: ${parts.join(', ')}`);
   for (const part of parts) await PARTS[part](ctx);
   report.figures.wall_seconds = Math.round((performance.now() - started) / 1000);
