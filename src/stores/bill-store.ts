@@ -24,6 +24,12 @@ export interface UpsertOptions {
    * its change rows and the run's checkpoint commit together; the MongoDB store cannot join it and ignores it.
    */
   tx?: pg.ClientBase;
+  /**
+   * A hint that most of these bills are new or changed (the run's previous page was): the PostgreSQL store then
+   * skips asking which ones differ and writes them all, its conflict clause leaving unchanged rows alone. Results
+   * are the same either way; only the cost differs.
+   */
+  mostlyChanged?: boolean;
 }
 
 /**

@@ -4,7 +4,7 @@
 // xmax = 0 tells an inserted row from an updated one, so the write's single result row gives all three counts.
 import type pg from 'pg';
 import type { Bill } from '../bills/bill.js';
-import { diffBill, TRACKED_FIELDS, type BillChange, type TrackedFields } from '../bills/changes.js';
+import { diffBill, trackedFieldsOf, TRACKED_FIELDS, type BillChange, type TrackedFields } from '../bills/changes.js';
 // Registers the DATE → 'YYYY-MM-DD' parser that fromRow relies on, whichever pool the store is given.
 import '../db.js';
 import {
@@ -18,7 +18,12 @@ import {
   type UpsertResult,
 } from './bill-store.js';
 
-type WrittenRow = TrackedFields & { session: string; number: string; inserted: boolean; before: TrackedFields | null };
+interface WrittenRow {
+  session: string;
+  number: string;
+  inserted: boolean;
+  before: TrackedFields | null;
+}
 
 /**
  * The words a title search looks in: exactly the expression of migration 004's bills_title_search_idx (the planner
@@ -34,6 +39,18 @@ function tracked(row: TrackedFields): TrackedFields {
   return out;
 }
 
+/**
+ * What a written row holds now, without reading it back (the statement returns only keys and the row before): the
+ * bill as sent, except that an un-enriched write keeps the enrichment the row had (the conflict branch's CASEs).
+ */
+function storedAfter(bill: Bill, before: TrackedFields | null): TrackedFields {
+  const sent = trackedFieldsOf(bill);
+  if (bill.enriched || before === null) return sent;
+  const kept = { ...sent };
+  for (const column of ENRICHMENT_COLUMNS) kept[column] = before[column];
+  return kept;
+}
+
 const ENRICHMENT_COLUMNS = [
   'short_title_en',
   'short_title_fr',
@@ -46,8 +63,9 @@ const ENRICHMENT_COLUMNS = [
 ] as const;
 
 /**
- * Writes the bills that differ and returns, for each row written, whether it was inserted, its tracked fields after
- * the write, and (for an update) before it: the change feed's from/to. `old` reads the rows as this statement's
+ * Writes the bills that differ and returns, for each row written, its key, whether it was inserted and (for an
+ * update) its tracked fields before the write: the change feed's `from` (its `to` is storedAfter, so the rows written
+ * are not shipped back). `old` reads the rows as this statement's
  * snapshot saw them, which is also what the conflict branch compares against unless another run commits the same
  * bill in between (then the feed's `from` is that snapshot's value; see docs/operations.md, "Change feed").
  */
@@ -80,7 +98,7 @@ WITH input AS (
     updated_at   = now()
   WHERE (EXCLUDED.enriched AND b.content_hash IS DISTINCT FROM EXCLUDED.content_hash)
      OR (NOT EXCLUDED.enriched AND b.source_hash IS DISTINCT FROM EXCLUDED.source_hash)
-  RETURNING b.session, b.number, (xmax = 0) AS inserted, ${TRACKED_FIELDS.map((c) => `b.${c}`).join(', ')}
+  RETURNING b.session, b.number, (xmax = 0) AS inserted
 )
 SELECT w.*, CASE WHEN w.inserted THEN NULL ELSE to_jsonb(o) END AS before
 FROM written w LEFT JOIN old o ON o.session = w.session AND o.number = w.number`;
@@ -193,18 +211,8 @@ export class PostgresBillStore implements BillStore {
     const changes: BillChange[] = [];
     try {
       // Most pages of a re-run or an hourly fetch are unchanged: ask first (keys and hashes), ship only what differs.
-      const keys = bills.map((b) => ({
-        s: b.session,
-        n: b.number,
-        e: b.enriched,
-        sh: b.sourceHash,
-        ch: b.contentHash,
-      }));
-      const { rows: differing } = await db.query<{ session: string; number: string }>(CHANGED_KEYS_SQL, [
-        JSON.stringify(keys),
-      ]);
-      const wanted = new Set(differing.map((r) => `${r.session}/${r.number}`));
-      const toWrite = bills.filter((b) => wanted.has(`${b.session}/${b.number}`));
+      // A page of mostly new bills (a first backfill) skips the question: its answer would be "all of them".
+      const toWrite = options.mostlyChanged ? bills : await this.differing(db, bills);
       if (toWrite.length > 0) {
         // Under a race with another writer, the conflict branch's WHERE still decides per row.
         const { rows } = await db.query<WrittenRow>(UPSERT_SQL, [JSON.stringify(toWrite.map(toRow))]);
@@ -214,8 +222,8 @@ export class PostgresBillStore implements BillStore {
           if (!row) continue; // another writer stored the same content first: unchanged
           if (row.inserted) created += 1;
           else updated += 1;
-          const { session, number, inserted: _inserted, before, ...after } = row;
-          const change = diffBill({ session, number }, before ? tracked(before) : null, tracked(after));
+          const before = row.before ? tracked(row.before) : null;
+          const change = diffBill(bill, before, storedAfter(bill, before));
           if (change) changes.push(change);
         }
       }
@@ -223,6 +231,14 @@ export class PostgresBillStore implements BillStore {
       throw new BillStoreUnavailableError('postgres', err);
     }
     return { created, updated, unchanged: bills.length - created - updated, changes };
+  }
+
+  /** The bills that are absent or stored with another hash; only keys and hashes travel. */
+  private async differing(db: pg.ClientBase | pg.Pool, bills: readonly Bill[]): Promise<readonly Bill[]> {
+    const keys = bills.map((b) => ({ s: b.session, n: b.number, e: b.enriched, sh: b.sourceHash, ch: b.contentHash }));
+    const { rows } = await db.query<{ session: string; number: string }>(CHANGED_KEYS_SQL, [JSON.stringify(keys)]);
+    const wanted = new Set(rows.map((r) => `${r.session}/${r.number}`));
+    return bills.filter((b) => wanted.has(`${b.session}/${b.number}`));
   }
 
   async countBySession(session: string): Promise<number> {

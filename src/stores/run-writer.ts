@@ -35,6 +35,9 @@ export interface RunStores {
 export const FENCED_TX_IDLE_TIMEOUT_MS = 10_000;
 
 export class RunWriter {
+  /** The previous page was mostly new or changed bills (a first backfill): the next one likely is too. */
+  private lastPageMostlyChanged = false;
+
   constructor(
     private readonly stores: RunStores,
     readonly lease: Lease,
@@ -54,7 +57,8 @@ export class RunWriter {
     const run = this.lease.run;
     if (billStore.joinsRunTransaction) {
       return this.fenced(async (tx) => {
-        const write = await billStore.upsertBills(bills, { tx });
+        const write = await billStore.upsertBills(bills, { tx, mostlyChanged: this.lastPageMostlyChanged });
+        this.lastPageMostlyChanged = write.created + write.updated > write.unchanged;
         const state = next({ ...write, statusChanges: countStatusChanges(write.changes) });
         await this.stores.changes.append(tx, run, this.meta, write.changes);
         await this.stores.checkpoints.save(tx, run, this.meta, state, newlySeen);
@@ -84,8 +88,8 @@ export class RunWriter {
   private async fenced<T>(body: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
     return withClient(this.stores.pool, async (tx) => {
       try {
-        await tx.query('BEGIN');
-        await tx.query(`SET LOCAL idle_in_transaction_session_timeout = ${FENCED_TX_IDLE_TIMEOUT_MS}`);
+        // One round trip for both (a simple query may hold several statements).
+        await tx.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${FENCED_TX_IDLE_TIMEOUT_MS}`);
         const result = await body(tx);
         await this.stores.leases.assertHeld(tx, this.lease);
         await tx.query('COMMIT');
