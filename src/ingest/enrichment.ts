@@ -56,7 +56,8 @@ export function enrichmentForRun(
       );
       return null;
     }
-    await sources.cache.set(CACHE_NAMESPACE, { session }, byBillId).catch((err: unknown) => {
+    // Not awaited: the run needs the list now, not the cache write (which never fails the run either way).
+    void sources.cache.set(CACHE_NAMESPACE, { session }, byBillId).catch((err: unknown) => {
       log.warn({ session, err: errorMessage(err) }, 'could not cache the LEGISinfo list (enrichment unaffected)');
     });
     return byBillId;
