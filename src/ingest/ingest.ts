@@ -12,12 +12,13 @@ import { RunCheckpoints } from '../stores/run-checkpoints.js';
 import { FencedOffError, RunLeases, type RunId } from '../stores/run-leases.js';
 import { RunWriter } from '../stores/run-writer.js';
 import type { LegisInfoClient } from '../upstream/legisinfo.js';
-import type { BillsPage, OpenParliamentClient } from '../upstream/openparliament.js';
+import type { BillsPage, OpenParliamentClient, PageItem } from '../upstream/openparliament.js';
 import type pg from 'pg';
-import { enrichmentForRun } from './enrichment.js';
-import { preparePage } from './pipeline.js';
+import type { BillKey } from '../bills/bill.js';
+import { enrichmentForRun, type EnrichmentLookup } from './enrichment.js';
+import { preparePage, type PreparedPage, type SeenBills } from './pipeline.js';
 import { IngestRun, seenEntries, UnreadableCheckpointError, type IngestKind, type RunPlan } from './run.js';
-import type { RowError, RunCounters, RunSummary } from './run-summary.js';
+import type { RowError, RunCounters, RunSummary, RunWindow } from './run-summary.js';
 
 /** What the ingest needs from the process: stores and upstream clients (built once per worker). */
 export interface IngestServices {
@@ -104,29 +105,42 @@ export async function runIngest(spec: IngestSpec, job: IngestJob, services: Inge
     const enrichment = enrichmentForRun(services, log, signal, { fresh: spec.freshEnrichment === true });
     if (run.state.pages > 0) await spec.onResume?.(run);
 
-    for await (const page of pagesFrom(run, services.openParliament, signal)) {
+    if (run.nextUrl !== null && run.room > 0) {
       const current: IngestRun = run;
-      const items = page.items.slice(0, current.room);
-      const unreadable = items.flatMap((i) =>
-        'bill' in i && i.unreadable ? [`${i.bill.session}/${i.bill.number}: ${i.unreadable.join(', ')}`] : [],
-      );
-      if (unreadable.length > 0)
-        log.warn({ url: page.url, rows: unreadable }, 'stored rows with unusable values as NULL');
-      const prepared = await preparePage(items, current, enrichment);
-      const cut = items.length < page.items.length;
-      const newlySeen = prepared.newlySeen;
-      const { state } = await writer.writePage(prepared.bills, seenEntries(newlySeen), (write) =>
-        current.afterPage(prepared, write, page.nextUrl, cut),
-      );
-      const before = current.counters;
-      current.commit(state, newlySeen);
-      await spec.onPage?.(current, {
-        url: page.url,
-        objects: page.items.length,
-        delta: difference(current.counters, before),
-        rejected: prepared.counters.errors,
-      });
-      if (current.nextUrl === null) break;
+      const pages = services.openParliament.pages(run.nextUrl, signal);
+      const take = (room: number, seen: SeenBills) => takePage(pages, room, current.window, seen, enrichment, log);
+      try {
+        let next = await take(current.room, current.seen);
+        while (next) {
+          const { page, items, prepared, cut } = next;
+          const writing = writer.writePage(prepared.bills, seenEntries(prepared.newlySeen), (write) =>
+            current.afterPage(prepared, write, page.nextUrl, cut),
+          );
+          // While PostgreSQL writes this page, the next one downloads and is prepared (the run reads one page ahead:
+          // MOST_PAGES_IN_FLIGHT). Not when the limit ends the run with this page: it never asks for a page it cannot take.
+          const roomAfter = current.room - items.length;
+          const following =
+            page.nextUrl !== null && roomAfter > 0
+              ? take(roomAfter, seenWith(current.seen, prepared.newlySeen))
+              : Promise.resolve(null);
+          // Its failure surfaces once this page's write has settled (below); if the write fails first, it is moot.
+          void following.catch(() => undefined);
+          const { state } = await writing;
+          const before = current.counters;
+          current.commit(state, prepared.newlySeen);
+          await spec.onPage?.(current, {
+            url: page.url,
+            objects: page.items.length,
+            delta: difference(current.counters, before),
+            rejected: prepared.counters.errors,
+          });
+          if (current.nextUrl === null) break;
+          next = await following;
+        }
+      } finally {
+        // A run that stops early (an error, its limit) may leave one request in flight; it ends on its own.
+        void pages.return(undefined).catch(() => undefined);
+      }
     }
 
     if (run.state.truncated) {
@@ -174,14 +188,46 @@ async function resumeOrStart(
   return IngestRun.start(await spec.plan());
 }
 
-/** Pages from the run's next page on; nothing when the run has already read all it will. */
-async function* pagesFrom(
-  run: IngestRun,
-  client: OpenParliamentClient,
-  signal: AbortSignal,
-): AsyncGenerator<BillsPage> {
-  if (run.nextUrl === null || run.room === 0) return;
-  yield* client.pages(run.nextUrl, signal);
+/**
+ * A run reads one page ahead: the next page downloads and is prepared while the current one is written. So at most
+ * this many pages are in flight past the run's checkpoint (the one being written, the one being read), and they are
+ * all a worker killed mid-run costs: the worker that takes over reads them again (test/backfill-kill.test.ts).
+ */
+export const MOST_PAGES_IN_FLIGHT = 2;
+
+interface TakenPage {
+  page: BillsPage;
+  /** The page's items the run takes (all of them, unless its limit cuts the page). */
+  items: readonly PageItem[];
+  prepared: PreparedPage;
+  cut: boolean;
+}
+
+/** The next page of the listing, cut to `room` and prepared against the keys the run has `seen`; null at its end. */
+async function takePage(
+  pages: AsyncGenerator<BillsPage>,
+  room: number,
+  window: RunWindow,
+  seen: SeenBills,
+  enrichment: EnrichmentLookup,
+  log: Logger,
+): Promise<TakenPage | null> {
+  const result = await pages.next();
+  if (result.done) return null;
+  const page = result.value;
+  const items = page.items.slice(0, room);
+  const unreadable = items.flatMap((i) =>
+    'bill' in i && i.unreadable ? [`${i.bill.session}/${i.bill.number}: ${i.unreadable.join(', ')}`] : [],
+  );
+  if (unreadable.length > 0) log.warn({ url: page.url, rows: unreadable }, 'stored rows with unusable values as NULL');
+  const prepared = await preparePage(items, { window, seen }, enrichment);
+  return { page, items, prepared, cut: items.length < page.items.length };
+}
+
+/** The run's seen keys plus those of the page being written (prepared ahead, before that page commits). */
+function seenWith(seen: SeenBills, pending: ReadonlyArray<readonly [BillKey, string]>): SeenBills {
+  const extra = new Map(pending);
+  return { get: (key) => seen.get(key) ?? extra.get(key) };
 }
 
 async function record(writer: RunWriter, job: IngestJob, spec: IngestSpec, summary: RunSummary): Promise<RunSummary> {

@@ -10,7 +10,7 @@ import { addError, emptyCounters, type RunCounters, type RunWindow } from './run
 export const FLOOR_DATE = '2015-01-01';
 
 /** A short fingerprint of a bill's OpenParliament fields: tells an identical repeat from a conflicting one. */
-export type SeenBills = ReadonlyMap<BillKey, string>;
+export type SeenBills = Pick<ReadonlyMap<BillKey, string>, 'get'>;
 
 export interface PreparedPage {
   /** Unique by key, ready for the store. */
