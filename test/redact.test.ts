@@ -95,6 +95,36 @@ describe('redaction of connection strings', () => {
     assert.doesNotMatch(lines.join(''), /s3cret/);
   });
 
+  test('log fields named like a secret are censored, at the top and one level down', async () => {
+    const { Writable } = await import('node:stream');
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const log = createLogger('info', {}, sink);
+    log.warn(
+      {
+        password: 's3cret-a',
+        headers: { authorization: 'Basic s3cret-b', accept: 'application/json' },
+        alerts: { webhookUrl: 'https://hooks.example.com/s3cret-c' },
+        webhookUrl: 'https://hooks.example.com/s3cret-d',
+        user: 'fleet',
+      },
+      'request',
+    );
+    assert.equal(lines.length, 1);
+    assert.doesNotMatch(JSON.stringify(lines), /s3cret/);
+    const line = lines[0]!;
+    assert.equal(line.password, '[redacted]');
+    assert.deepEqual(line.headers, { authorization: '[redacted]', accept: 'application/json' });
+    assert.deepEqual(line.alerts, { webhookUrl: '[redacted]' });
+    assert.equal(line.user, 'fleet', 'other fields are left alone');
+    assert.match(String(line.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'ISO timestamps');
+  });
+
   test('npm run migrate prints DATABASE_URL without its query password', async () => {
     const url = `${t.databaseUrl}?password=hunter2-query-secret`;
     const { code, output } = await run('scripts/migrate.ts', [], { DATABASE_URL: url });
