@@ -11,6 +11,13 @@ export interface Target {
   unit: string;
   met: boolean;
   detail: string;
+  /** The repetitions inside this run behind `value` (their median): how much the figure moves within one run. */
+  spread?: { min: number; max: number; pct: number; samples: number };
+}
+
+/** The spread of a target's repetitions, rounded for the report. */
+export function targetSpread(s: Spread, digits = 3): NonNullable<Target['spread']> {
+  return { min: round(s.min, digits), max: round(s.max, digits), pct: round(s.pct, 1), samples: s.samples };
 }
 
 export type Figures = Record<string, unknown>;
@@ -51,6 +58,29 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** How far repeated measurements of one ratio sit from their median: the figure a target is judged on. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  /** The largest distance from the median, as a percentage of it. */
+  pct: number;
+  samples: number;
+}
+
+export function spread(values: number[]): Spread {
+  const m = median(values);
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const pct = m === 0 ? 0 : (Math.max(m - min, max - m) / Math.abs(m)) * 100;
+  return { median: m, min, max, pct, samples: values.length };
+}
+
+/** "0.82 (0.79–0.86, ±5 % over 3)" */
+export function showSpread(s: Spread, digits = 2): string {
+  return `${round(s.median, digits)} (${round(s.min, digits)}–${round(s.max, digits)}, ±${round(s.pct, 0)} % over ${s.samples})`;
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) =>
@@ -63,8 +93,14 @@ function table(rows: string[][]): string {
 
 export function printReport(report: Report, lines: Array<[string, string]>): string {
   const targets = table([
-    ['target', 'measured', 'target', 'met'],
-    ...report.targets.map((t) => [t.name, `${t.value} ${t.unit}`, t.target, t.met ? 'yes' : 'NO']),
+    ['target', 'measured', 'spread in this run', 'target', 'met'],
+    ...report.targets.map((t) => [
+      t.name,
+      `${t.value} ${t.unit}`,
+      t.spread ? `${t.spread.min}–${t.spread.max} (±${t.spread.pct} %, ${t.spread.samples} reps)` : '',
+      t.target,
+      t.met ? 'yes' : 'NO',
+    ]),
   ]);
   const figures = table([['figure', 'value'], ...lines.map(([k, v]) => [k, v])]);
   const m = report.machine;

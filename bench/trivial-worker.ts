@@ -2,8 +2,8 @@
 // (workers/run-job.ts bullProcessor + the fleet's resources + the production logger, whose stdout the bench points
 // at /dev/null) or bare (a no-op processor). Same Redis, same connection options, same concurrency.
 // Reports over IPC: "ready" once connected, "rss" at the requested job counts, "done" with the timing.
-// Usage: node --import tsx bench/trivial-worker.ts <fleet|fleet-nocache|raw> <queue> <concurrency> <count> [rssAt,...]
-// (fleet-nocache: the same pipeline with cacheResults false, to show what the result cache costs.)
+// Usage: node --import tsx bench/trivial-worker.ts <fleet|fleet-cached|raw> <queue> <concurrency> <count> [rssAt,...]
+// (fleet-cached: the same pipeline with cacheResults true, as fetch-bills runs: what the result cache costs a job.)
 import { Worker } from 'bullmq';
 import { loadConfigOrExit } from '../src/config.js';
 import { errorMessage } from '../src/errors.js';
@@ -18,28 +18,30 @@ const concurrency = Number(concurrencyArg);
 const count = Number(countArg);
 const rssAt = new Set((rssAtArg ?? '').split(',').filter(Boolean).map(Number));
 if (
-  (mode !== 'fleet' && mode !== 'fleet-nocache' && mode !== 'raw') ||
+  (mode !== 'fleet' && mode !== 'fleet-cached' && mode !== 'raw') ||
   !queueName ||
   !(concurrency > 0) ||
   !(count > 0)
 ) {
   process.stderr.write(
-    'usage: trivial-worker.ts <fleet|fleet-nocache|raw> <queue> <concurrency> <count> [rssAt,...]\n',
+    'usage: trivial-worker.ts <fleet|fleet-cached|raw> <queue> <concurrency> <count> [rssAt,...]\n',
   );
   process.exit(2);
 }
 const send = (message: object) => process.send?.(message);
+// The bench stops children with SIGTERM; exiting through process.exit lets --cpu-prof write its profile.
+process.once('SIGTERM', () => process.exit(0));
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, { role: 'worker' });
 
 let fleet: WorkerResources | undefined;
 let processor: BullProcessor;
-if (mode === 'fleet' || mode === 'fleet-nocache') {
+if (mode === 'fleet' || mode === 'fleet-cached') {
   fleet = await openResources(config, log, { billStore: true });
   const kind = {
     name: trivialKind.name,
-    cacheResults: mode === 'fleet' && trivialKind.cacheResults,
+    cacheResults: mode === 'fleet-cached' || trivialKind.cacheResults,
     parse: (data: unknown) => trivialKind.schema.parse(data),
   };
   processor = bullProcessor(kind, trivialProcessor, fleet);
