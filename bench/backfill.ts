@@ -12,7 +12,7 @@ import { childEnv, profileFlags, type BenchContext } from './context.js';
 import { forkTs, type BenchChild } from './procs.js';
 import { median, round } from './report.js';
 
-interface UpstreamReady {
+export interface UpstreamReady {
   type: 'ready';
   openParliamentBaseUrl: string;
   legisInfoBaseUrl: string;
@@ -23,10 +23,14 @@ interface UpstreamCounts {
   legisinfo: number;
 }
 
-async function startUpstream(pageSize: number, delayMs: number, sessions: Array<[string, number]>) {
+export async function startUpstream(
+  pageSize: number,
+  delayMs: number,
+  sessions: Array<[string, number] | [string, number, 'current']>,
+) {
   const child = forkTs(
     'bench/upstream.ts',
-    [String(pageSize), String(delayMs), sessions.map(([s, n]) => `${s}:${n}`).join(',')],
+    [String(pageSize), String(delayMs), sessions.map((x) => x.join(':')).join(',')],
     {
       env: {},
       stdout: 'ignore',
@@ -40,15 +44,16 @@ async function startUpstream(pageSize: number, delayMs: number, sessions: Array<
   return { child, ready, counts };
 }
 
-/** A worker process exactly as deployed (workers/main.ts), serving only backfill-session. */
-async function startWorkerProcess(
+/** A worker process exactly as deployed (workers/main.ts), serving only backfill-session unless told otherwise. */
+export async function startWorkerProcess(
   ctx: BenchContext,
   upstream: UpstreamReady,
   concurrency: number,
+  queues = 'backfill-session',
 ): Promise<BenchChild> {
   const child = forkTs('workers/main.ts', [], {
     env: childEnv(ctx, {
-      WORKER_QUEUES: 'backfill-session',
+      WORKER_QUEUES: queues,
       WORKER_CONCURRENCY: String(concurrency),
       OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
       LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
@@ -62,8 +67,8 @@ async function startWorkerProcess(
   return child;
 }
 
-function openEvents(ctx: BenchContext): Promise<QueueEvents> {
-  const events = new QueueEvents(backfillSession.name, {
+export function openEvents(ctx: BenchContext, queueName: string = backfillSession.name): Promise<QueueEvents> {
+  const events = new QueueEvents(queueName, {
     connection: { url: REDIS_URL, maxRetriesPerRequest: null },
     prefix: ctx.env.prefix,
   });
@@ -72,7 +77,7 @@ function openEvents(ctx: BenchContext): Promise<QueueEvents> {
 }
 
 /** Resolves when every job id has completed; rejects on the first that fails for good. Listen before enqueueing. */
-function whenCompleted(events: QueueEvents, jobIds: string[], timeoutMs: number): Promise<void> {
+export function whenCompleted(events: QueueEvents, jobIds: string[], timeoutMs: number): Promise<void> {
   const pending = new Set(jobIds);
   return new Promise<void>((resolve, reject) => {
     const cleanup = () => {
@@ -102,7 +107,7 @@ function whenCompleted(events: QueueEvents, jobIds: string[], timeoutMs: number)
 }
 
 /** Enqueues the backfills (through queues/index.ts, as operators do) and times until the last one completes. */
-async function timeBackfills(
+export async function timeBackfills(
   queue: Queue,
   events: QueueEvents,
   runs: Array<{ jobId: string; payload: PayloadInput<'backfill-session'> }>,
@@ -124,7 +129,7 @@ async function timeBackfills(
 }
 
 /** The run really happened: status success, the expected counts, no cached answer, and its fetch log row. */
-async function checkRun(
+export async function checkRun(
   ctx: BenchContext,
   queue: Queue,
   jobId: string,

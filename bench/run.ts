@@ -1,19 +1,21 @@
 // npm run bench: measures what the fleet costs next to bare BullMQ and the database's own limits, on local Redis,
 // PostgreSQL and a local upstream. Prints a table and writes bench/results/latest.json (see docs/bench.md).
 // A missed target is a result, not a failure: the exit code is non-zero only when the bench itself could not run.
-// Usage: npm run bench [-- --only overhead,backfill,scale,memory,schedule,history] [--cpu-prof DIR]
+// Usage: npm run bench [-- --only overhead,backfill,sync,scale,memory,schedule,history] [--cpu-prof DIR]
 import { resolve } from 'node:path';
 import { createTestEnv, type TestEnv } from '../test/helpers/env.js';
 import { benchBackfill, benchScaleOut } from './backfill.js';
 import type { BenchContext } from './context.js';
 import { benchHistory, cleanupHistory } from './history.js';
 import { benchMemory, benchOverhead, benchSchedule } from './overhead.js';
+import { benchSync } from './sync.js';
 import { killAllStarted } from './procs.js';
 import { newReport, printReport, writeReport } from './report.js';
 
 const PARTS = {
   overhead: benchOverhead,
   backfill: benchBackfill,
+  sync: benchSync,
   scale: benchScaleOut,
   memory: benchMemory,
   schedule: benchSchedule,

@@ -23,9 +23,7 @@ if (
   !(concurrency > 0) ||
   !(count > 0)
 ) {
-  process.stderr.write(
-    'usage: trivial-worker.ts <fleet|fleet-cached|raw> <queue> <concurrency> <count> [rssAt,...]\n',
-  );
+  process.stderr.write('usage: trivial-worker.ts <fleet|fleet-cached|raw> <queue> <concurrency> <count> [rssAt,...]\n');
   process.exit(2);
 }
 const send = (message: object) => process.send?.(message);

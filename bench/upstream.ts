@@ -2,7 +2,8 @@
 // the test FixtureServer (real pagination, next_url, Python-style JSON escaping), optionally behind a proxy that
 // holds every request for a fixed time before answering, like a distant API. It runs in its own process so its
 // CPU does not compete with the measuring process's event loop.
-// Usage: node --import tsx bench/upstream.ts <pageSize> <delayMs> <session:count>[,<session:count>...]
+// Usage: node --import tsx bench/upstream.ts <pageSize> <delayMs> <session:count[:current]>[,...]
+// (":current": LEGISinfo marks the session's rows IsFromCurrentSession, so the fleet detects it as current.)
 // IPC: sends {type:'ready', openParliamentBaseUrl, legisInfoBaseUrl}; answers {type:'counts'} with request counts.
 import { once } from 'node:events';
 import { Agent, createServer, request } from 'node:http';
@@ -16,8 +17,8 @@ const sessions = (sessionsArg ?? '')
   .split(',')
   .filter(Boolean)
   .map((s) => {
-    const [code, n] = s.split(':');
-    return { code: code!, count: Number(n) };
+    const [code, n, flag] = s.split(':');
+    return { code: code!, count: Number(n), current: flag === 'current' };
   });
 if (
   !(pageSize > 0) ||
@@ -25,7 +26,7 @@ if (
   sessions.length === 0 ||
   sessions.some((s) => !/^\d+-\d+$/.test(s.code) || !(s.count > 0))
 ) {
-  process.stderr.write('usage: upstream.ts <pageSize> <delayMs> <session:count>[,...]\n');
+  process.stderr.write('usage: upstream.ts <pageSize> <delayMs> <session:count[:current]>[,...]\n');
   process.exit(2);
 }
 
@@ -33,10 +34,10 @@ const fixture = await FixtureServer.start();
 fixture.maxPageSize = pageSize;
 fixture.bills = [];
 fixture.legisinfo = new Map();
-for (const { code, count } of sessions) {
+for (const { code, count, current } of sessions) {
   const s = syntheticSession(code, count);
   fixture.bills.push(...s.bills);
-  fixture.legisinfo.set(code, s.legisinfo);
+  fixture.legisinfo.set(code, current ? s.legisinfo.map((r) => ({ ...r, IsFromCurrentSession: true })) : s.legisinfo);
 }
 
 let base = fixture.url;
