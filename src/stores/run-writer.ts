@@ -1,7 +1,7 @@
 // Every write of an ingest run, fenced. One PostgreSQL transaction per page holds the page's bills (PostgreSQL
-// store), its change-feed rows and the run's checkpoint, and ends by checking that the run still holds its lease
-// (RunLeases.assertHeld): a worker that lost the run (frozen past its lock, then woken) is refused by the database and
-// commits nothing. The fetch log row is written the same way, and its unique (job_key, run_seq) index makes a second
+// store), the run's checkpoint and the page's change-feed rows, and checks before committing that the run still holds
+// its lease (RunLeases.assertHeld): a worker that lost the run (frozen past its lock, then woken) is refused by the
+// database and commits nothing. The fetch log row is written the same way, and its unique (job_key, run_seq) index makes a second
 // row for one run impossible.
 //
 // With the MongoDB store the bills cannot join that transaction: the lease is checked just before the bulk write and
@@ -56,23 +56,27 @@ export class RunWriter {
     const { billStore } = this.stores;
     const run = this.lease.run;
     if (billStore.joinsRunTransaction) {
-      return this.fenced(async (tx) => {
-        const write = await billStore.upsertBills(bills, { tx, mostlyChanged: this.lastPageMostlyChanged });
-        this.lastPageMostlyChanged = write.created + write.updated > write.unchanged;
-        const state = next({ ...write, statusChanges: countStatusChanges(write.changes) });
-        await this.stores.changes.append(tx, run, this.meta, write.changes);
-        await this.stores.checkpoints.save(tx, run, this.meta, state, newlySeen);
-        return { write, state };
-      });
+      return this.fenced(
+        async (tx) => {
+          const write = await billStore.upsertBills(bills, { tx, mostlyChanged: this.lastPageMostlyChanged });
+          this.lastPageMostlyChanged = write.created + write.updated > write.unchanged;
+          const state = next({ ...write, statusChanges: countStatusChanges(write.changes) });
+          await this.stores.checkpoints.save(tx, run, this.meta, state, newlySeen);
+          return { write, state };
+        },
+        (tx, { write }) => this.stores.changes.append(tx, run, this.meta, write.changes),
+      );
     }
     if (!(await this.stores.leases.isHeld(this.lease))) throw new FencedOffError(this.lease);
     const write = await billStore.upsertBills(bills);
     const state = next({ ...write, statusChanges: countStatusChanges(write.changes) });
-    return this.fenced(async (tx) => {
-      await this.stores.changes.append(tx, run, this.meta, write.changes);
-      await this.stores.checkpoints.save(tx, run, this.meta, state, newlySeen);
-      return { write, state };
-    });
+    return this.fenced(
+      async (tx) => {
+        await this.stores.checkpoints.save(tx, run, this.meta, state, newlySeen);
+        return { write, state };
+      },
+      (tx) => this.stores.changes.append(tx, run, this.meta, write.changes),
+    );
   }
 
   /** Records the run in the fetch log and drops its checkpoint; `inserted: false` if this run was already recorded. */
@@ -84,14 +88,23 @@ export class RunWriter {
     });
   }
 
-  /** Runs `body` in a transaction that commits only while this run holds its lease (checked last). */
-  private async fenced<T>(body: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `body` in a transaction that commits only while this run holds its lease: the check locks the lease's row
+   * until the commit, so a worker taking the run over waits for this commit, or this transaction fails. `feed` runs
+   * after the check, just before the commit: the change feed's append takes a lock that serialises every writing run
+   * (ChangeFeed.append), so it comes last and holds that lock as briefly as it can.
+   */
+  private async fenced<T>(
+    body: (tx: pg.PoolClient) => Promise<T>,
+    feed?: (tx: pg.PoolClient, result: T) => Promise<unknown>,
+  ): Promise<T> {
     return withClient(this.stores.pool, async (tx) => {
       try {
         // One round trip for both (a simple query may hold several statements).
         await tx.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${FENCED_TX_IDLE_TIMEOUT_MS}`);
         const result = await body(tx);
         await this.stores.leases.assertHeld(tx, this.lease);
+        await feed?.(tx, result);
         await tx.query('COMMIT');
         return result;
       } catch (err) {
