@@ -5,6 +5,9 @@
 // environment override). Real processes, real Redis and PostgreSQL, the upstream served locally.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { QueueEvents } from 'bullmq';
+import { fetchBills } from '../queues/fetch-bills.js';
+import { openQueue } from '../queues/index.js';
 import { SESSION, currentSession, expectedRows, storedRows } from './helpers/current-session.js';
 import { FixtureServer, fixtureBills } from './helpers/fixture-server.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
@@ -54,9 +57,26 @@ describe('a new fleet fills itself', () => {
     assert.deepEqual(rows, [{ session: SESSION }]);
 
     // The bills are lost (a restore, a new bill store): the next scheduled fetch notices and a sync refills them.
-    const from = worker.logs.length;
+    // Between two fetches: a fetch already past its check would store the bills of its window again, and the session
+    // would not be empty when the next one looks (a race, not a behaviour).
+    const fetches = openQueue(fetchBills, t.redis, t.prefix);
+    const fetchEvents = new QueueEvents(fetchBills.name, {
+      connection: { url: t.env.REDIS_URL, maxRetriesPerRequest: null },
+      prefix: t.prefix,
+    });
+    let from = 0;
+    try {
+      await fetchEvents.waitUntilReady();
+      await fetches.pause();
+      for (const job of await fetches.getActive()) await job.waitUntilFinished(fetchEvents).catch(() => undefined);
+      from = worker.logs.length;
+      await t.pool.query('TRUNCATE bills, fetch_logs, bill_changes');
+      await fetches.resume();
+    } finally {
+      await fetchEvents.close();
+      await fetches.close();
+    }
     const later = (l: Parameters<typeof isSessionSynced>[0]) => worker.logs.indexOf(l as never) >= from;
-    await t.pool.query('TRUNCATE bills, fetch_logs, bill_changes');
     await worker.waitForLog(
       (l) => later(l) && l.msg === `no bill of ${SESSION} stored: a sync of the current session runs now`,
     );
