@@ -48,17 +48,33 @@ interface RunResult {
   rss: RssSample[];
 }
 
-/** Jobs are all waiting before the worker starts; the child times from its first fetch to the last completion. */
 type Mode = 'fleet' | 'fleet-cached' | 'raw';
 
+/** The run's queue, and the result-cache keys a cached run leaves, gone: the next run starts from the same Redis. */
+async function dropRunQueue(ctx: BenchContext, queue: Queue): Promise<void> {
+  await queue.obliterate({ force: true });
+  await queue.close();
+  await deleteKeys(ctx.env.redis, `${ctx.env.prefix}:cache:*`);
+}
+
+const resultOf = (done: Done, rss: RssSample[] = []): RunResult => ({
+  jobs: done.jobs,
+  ms: done.ms,
+  jobsPerSecond: done.jobs / (done.ms / 1000),
+  rss,
+});
+
+/**
+ * One run in a fresh worker process (the memory part: its RSS samples are that process's alone). The jobs are all
+ * waiting before the worker starts; the child times from its first fetch to the last completion.
+ */
 async function trivialRun(
   ctx: BenchContext,
   mode: Mode,
   concurrency: number,
   count: number,
-  options: { rssAt?: number[]; logLevel?: string } = {},
+  rssAt: number[],
 ): Promise<RunResult> {
-  const rssAt = options.rssAt ?? [];
   const queueName = `bench-trivial-${mode}-c${concurrency}-${(runNumber += 1)}`;
   const queue = openBenchQueue(ctx, queueName);
   await addTrivialJobs(queue, count);
@@ -66,9 +82,9 @@ async function trivialRun(
     'bench/trivial-worker.ts',
     [mode, queueName, String(concurrency), String(count), rssAt.join(',')],
     {
-      env: childEnv(ctx, options.logLevel ? { LOG_LEVEL: options.logLevel } : {}),
+      env: childEnv(ctx),
       stdout: 'ignore', // /dev/null: the production logger writes every line, nobody reads them
-      nodeFlags: [...(rssAt.length ? ['--expose-gc'] : []), ...profileFlags(ctx)],
+      nodeFlags: ['--expose-gc', ...profileFlags(ctx)],
     },
   );
   try {
@@ -76,13 +92,10 @@ async function trivialRun(
     const done = await child.next<Done>('done', 240_000);
     const rss: RssSample[] = [];
     for (const _ of rssAt) rss.push(await child.next<RssSample>('rss', 5_000));
-    return { jobs: done.jobs, ms: done.ms, jobsPerSecond: done.jobs / (done.ms / 1000), rss };
+    return resultOf(done, rss);
   } finally {
     await child.stop();
-    await queue.obliterate({ force: true });
-    await queue.close();
-    // The fleet run leaves one result-cache key per job; drop them so the next run starts from the same Redis.
-    await deleteKeys(ctx.env.redis, `${ctx.env.prefix}:cache:*`);
+    await dropRunQueue(ctx, queue);
   }
 }
 
@@ -109,12 +122,9 @@ async function servedRun(ctx: BenchContext, child: BenchChild, mode: Mode, count
   try {
     await addTrivialJobs(queue, count);
     child.send({ type: 'run', queue: queueName, count });
-    const done = await child.next<Done>('done', 240_000);
-    return { jobs: done.jobs, ms: done.ms, jobsPerSecond: done.jobs / (done.ms / 1000), rss: [] };
+    return resultOf(await child.next<Done>('done', 240_000));
   } finally {
-    await queue.obliterate({ force: true });
-    await queue.close();
-    await deleteKeys(ctx.env.redis, `${ctx.env.prefix}:cache:*`);
+    await dropRunQueue(ctx, queue);
   }
 }
 
@@ -236,7 +246,7 @@ export async function benchMemory(ctx: BenchContext): Promise<void> {
   );
   const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
   const sampleRun = async (mode: Mode) => {
-    const run = await trivialRun(ctx, mode, 50, MEMORY_LATE, { rssAt: MEMORY_SAMPLES });
+    const run = await trivialRun(ctx, mode, 50, MEMORY_LATE, MEMORY_SAMPLES);
     const early = run.rss.find((x) => x.jobs === MEMORY_EARLY)!;
     const late = run.rss.find((x) => x.jobs === MEMORY_LATE)!;
     return {
