@@ -47,7 +47,7 @@ function partsFromArgs(argv: string[]): Part[] {
   return wanted as Part[];
 }
 
-/** Well above the expected ~3 minutes: a hung part must not leave the bench (and its children) running forever. */
+/** Well above the expected ~3½ minutes: a hung part must not leave the bench (and its children) running forever. */
 const WATCHDOG_MS = 12 * 60_000;
 const RESULTS = new URL('./results/latest.json', import.meta.url);
 
