@@ -6,7 +6,7 @@ import type { ChangeEntry } from '../src/stores/change-feed.js';
 import type { RunRecord } from '../src/stores/fetch-log.js';
 import type { RunSummary } from '../src/ingest/run-summary.js';
 import type { StoredBill } from '../src/stores/bill-store.js';
-import { TRACKED_FIELDS } from '../src/bills/changes.js';
+import { TRACKED_FIELDS, trackedFieldsOf } from '../src/bills/changes.js';
 import { KIND_NAMES } from '../queues/index.js';
 import { environmentStrip, escapeHtml, joinPath, pageShell } from './html.js';
 import type { ChangesQuery, RunsQuery } from './history-params.js';
@@ -368,19 +368,7 @@ export function billRow(b: StoredBill): Record<string, unknown> {
   return {
     session: b.session,
     number: b.number,
-    legisinfo_id: b.legisinfoId,
-    title_en: b.titleEn,
-    title_fr: b.titleFr,
-    short_title_en: b.shortTitleEn,
-    short_title_fr: b.shortTitleFr,
-    introduced: b.introduced,
-    status_en: b.statusEn,
-    status_fr: b.statusFr,
-    sponsor_en: b.sponsorEn,
-    bill_type_en: b.billTypeEn,
-    royal_assent: b.royalAssent,
-    latest_activity_at: b.latestActivityAt,
-    url: b.url,
+    ...trackedFieldsOf(b),
     enriched: b.enriched,
     first_seen_at: b.firstSeenAt.toISOString(),
     updated_at: b.updatedAt.toISOString(),

@@ -13,18 +13,8 @@ export interface FetchLogEntry {
   summary: RunSummary;
 }
 
-export interface FetchLogRow {
-  id: string;
-  job_kind: string;
-  job_id: string | null;
-  job_key: string | null;
-  run_seq: number | null;
-  scope: string;
-  attempt: number;
-  status: RunSummary['status'];
-  created_at: Date;
-  started_at: Date;
-  finished_at: Date;
+/** A run's counters and window, as columns of fetch_logs (dates as YYYY-MM-DD text). */
+interface RunColumns {
   duration_ms: number;
   raw_bills_fetched: number;
   bills_fetched: number;
@@ -41,6 +31,20 @@ export interface FetchLogRow {
   introduced_gte: string | null;
   introduced_lt: string | null;
   truncated: boolean | null;
+}
+
+export interface FetchLogRow extends RunColumns {
+  id: string;
+  job_kind: string;
+  job_id: string | null;
+  job_key: string | null;
+  run_seq: number | null;
+  scope: string;
+  attempt: number;
+  status: RunSummary['status'];
+  created_at: Date;
+  started_at: Date;
+  finished_at: Date;
   parameters: Record<string, unknown>;
   result_summary: RunSummary;
   errors: RunSummary['errors'];
@@ -119,7 +123,7 @@ export interface RunQuery {
 }
 
 /** One run as the board shows it: the row's columns, with a few facts of its summary lifted out. */
-export interface RunRecord {
+export interface RunRecord extends RunColumns {
   id: number;
   job_kind: string;
   job_id: string | null;
@@ -132,22 +136,6 @@ export interface RunRecord {
   created_at: string;
   started_at: string;
   finished_at: string;
-  duration_ms: number;
-  raw_bills_fetched: number;
-  bills_fetched: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  persisted_count: number;
-  duplicates_skipped: number;
-  filtered_pre_2015: number;
-  error_count: number;
-  max_introduced_date: string | null;
-  min_introduced_date: string | null;
-  window_source: string | null;
-  introduced_gte: string | null;
-  introduced_lt: string | null;
-  truncated: boolean | null;
   /** From the summary (null on rows that predate the field). */
   enrichment_failed: boolean | null;
   pages: number | null;
