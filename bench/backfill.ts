@@ -158,7 +158,9 @@ export const BACKFILL_BILLS = 5_000;
 const PAGE_SIZE = 500;
 /** Repetitions of (floor, first run, second run); the figures are medians of the per-repetition ratios. */
 const BACKFILL_REPS = 6;
-/** Repetition 0 warms the worker process, the database and the upstream up and is not counted (it ran 1.5–2 × slower). */
+/**
+ * Repetition 0 warms the worker process, the database and the upstream, and is not counted (it ran 1.5–2 × slower).
+ */
 const BACKFILL_WARMUP = 1;
 
 /** A scratch table shaped like bills (same columns, defaults, constraints and indexes) for the floor's inserts. */

@@ -116,8 +116,9 @@ export async function runIngest(spec: IngestSpec, job: IngestJob, services: Inge
           const writing = writer.writePage(prepared.bills, seenEntries(prepared.newlySeen), (write) =>
             current.afterPage(prepared, write, page.nextUrl, cut),
           );
-          // While PostgreSQL writes this page, the next one downloads and is prepared (the run reads one page ahead:
-          // MOST_PAGES_IN_FLIGHT). Not when the limit ends the run with this page: it never asks for a page it cannot take.
+          // While PostgreSQL writes this page, the next one downloads and is prepared (the run reads one page
+          // ahead: MOST_PAGES_IN_FLIGHT). Not when the limit ends the run with this page: it never asks for a page
+          // it cannot take.
           const roomAfter = current.room - items.length;
           const following =
             page.nextUrl !== null && roomAfter > 0

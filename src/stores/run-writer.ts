@@ -1,8 +1,8 @@
 // Every write of an ingest run, fenced. One PostgreSQL transaction per page holds the page's bills (PostgreSQL
 // store), the run's checkpoint and the page's change-feed rows, and checks before committing that the run still holds
 // its lease (RunLeases.assertHeld): a worker that lost the run (frozen past its lock, then woken) is refused by the
-// database and commits nothing. The fetch log row is written the same way, and its unique (job_key, run_seq) index makes a second
-// row for one run impossible.
+// database and commits nothing. The fetch log row is written the same way, and its unique (job_key, run_seq) index
+// makes a second row for one run impossible.
 //
 // With the MongoDB store the bills cannot join that transaction: the lease is checked just before the bulk write and
 // the change rows and checkpoint follow in a fenced PostgreSQL transaction. A worker frozen between that check and its
