@@ -3,13 +3,8 @@
 // thing whichever store keeps the bills.
 import type { Bill } from './bill.js';
 
-/** The stored fields the feed tracks, by their column names (the names operators see in both stores and the API). */
-export const TRACKED_FIELDS = [
-  'legisinfo_id',
-  'title_en',
-  'title_fr',
-  'introduced',
-  'url',
+/** The fields LEGISinfo adds, by their column names: a write without enrichment keeps what the store had. */
+export const ENRICHMENT_FIELDS = [
   'short_title_en',
   'short_title_fr',
   'status_en',
@@ -18,6 +13,16 @@ export const TRACKED_FIELDS = [
   'bill_type_en',
   'royal_assent',
   'latest_activity_at',
+] as const;
+
+/** The stored fields the feed tracks, by their column names (the names operators see in both stores and the API). */
+export const TRACKED_FIELDS = [
+  'legisinfo_id',
+  'title_en',
+  'title_fr',
+  'introduced',
+  'url',
+  ...ENRICHMENT_FIELDS,
 ] as const;
 
 export type TrackedField = (typeof TRACKED_FIELDS)[number];

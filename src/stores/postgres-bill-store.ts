@@ -4,7 +4,14 @@
 // xmax = 0 tells an inserted row from an updated one, so the write's single result row gives all three counts.
 import type pg from 'pg';
 import type { Bill } from '../bills/bill.js';
-import { diffBill, trackedFieldsOf, TRACKED_FIELDS, type BillChange, type TrackedFields } from '../bills/changes.js';
+import {
+  diffBill,
+  ENRICHMENT_FIELDS,
+  trackedFieldsOf,
+  TRACKED_FIELDS,
+  type BillChange,
+  type TrackedFields,
+} from '../bills/changes.js';
 // Registers the DATE → 'YYYY-MM-DD' parser that fromRow relies on, whichever pool the store is given.
 import '../db.js';
 import {
@@ -47,20 +54,9 @@ function storedAfter(bill: Bill, before: TrackedFields | null): TrackedFields {
   const sent = trackedFieldsOf(bill);
   if (bill.enriched || before === null) return sent;
   const kept = { ...sent };
-  for (const column of ENRICHMENT_COLUMNS) kept[column] = before[column];
+  for (const column of ENRICHMENT_FIELDS) kept[column] = before[column];
   return kept;
 }
-
-const ENRICHMENT_COLUMNS = [
-  'short_title_en',
-  'short_title_fr',
-  'status_en',
-  'status_fr',
-  'sponsor_en',
-  'bill_type_en',
-  'royal_assent',
-  'latest_activity_at',
-] as const;
 
 /**
  * Writes the bills that differ and returns, for each row written, its key, whether it was inserted and (for an
@@ -81,9 +77,9 @@ WITH input AS (
   FROM bills b JOIN input i ON b.session = i.session AND b.number = i.number
 ), written AS (
   INSERT INTO bills AS b (session, number, legisinfo_id, title_en, title_fr, introduced, url, enriched,
-                          source_hash, content_hash, ${ENRICHMENT_COLUMNS.join(', ')})
+                          source_hash, content_hash, ${ENRICHMENT_FIELDS.join(', ')})
   SELECT session, number, legisinfo_id, title_en, title_fr, introduced, url, enriched,
-         source_hash, content_hash, ${ENRICHMENT_COLUMNS.join(', ')}
+         source_hash, content_hash, ${ENRICHMENT_FIELDS.join(', ')}
   FROM input
   ON CONFLICT (session, number) DO UPDATE SET
     legisinfo_id = EXCLUDED.legisinfo_id,
@@ -94,7 +90,7 @@ WITH input AS (
     source_hash  = EXCLUDED.source_hash,
     enriched     = b.enriched OR EXCLUDED.enriched,
     content_hash = CASE WHEN EXCLUDED.enriched THEN EXCLUDED.content_hash ELSE b.content_hash END,
-    ${ENRICHMENT_COLUMNS.map((c) => `${c} = CASE WHEN EXCLUDED.enriched THEN EXCLUDED.${c} ELSE b.${c} END`).join(',\n    ')},
+    ${ENRICHMENT_FIELDS.map((c) => `${c} = CASE WHEN EXCLUDED.enriched THEN EXCLUDED.${c} ELSE b.${c} END`).join(',\n    ')},
     updated_at   = now()
   WHERE (EXCLUDED.enriched AND b.content_hash IS DISTINCT FROM EXCLUDED.content_hash)
      OR (NOT EXCLUDED.enriched AND b.source_hash IS DISTINCT FROM EXCLUDED.source_hash)
