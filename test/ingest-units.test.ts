@@ -160,6 +160,39 @@ describe('ingest run (pure)', () => {
     });
   });
 
+  test("a bill's hashes are those every stored row was written with, and it carries only a bill's fields", () => {
+    // Stored rows compare against these digests: if they moved, the next run would report every bill as updated.
+    const source = {
+      session: '44-1',
+      number: 'C-11',
+      legisinfoId: 11528728,
+      titleEn: 'An Act to amend the Broadcasting Act',
+      titleFr: 'Loi modifiant la Loi sur la radiodiffusion',
+      introduced: '2022-02-02',
+      url: '/bills/44-1/C-11/',
+      extra: 'not a bill field',
+    };
+    const enriched = makeBill(source, {
+      shortTitleEn: 'Online Streaming Act',
+      shortTitleFr: null,
+      statusEn: 'Royal assent received',
+      statusFr: 'Sanction royale reçue',
+      sponsorEn: 'Hon. Pablo Rodriguez',
+      billTypeEn: 'House Government Bill',
+      royalAssent: '2023-04-27',
+      latestActivityAt: '2023-04-27',
+    });
+    assert.equal(enriched.sourceHash, '643c3824bd183957e87a153fcabf938be03129aeb778936c3795d017890be3b0');
+    assert.equal(enriched.contentHash, '7cccb7757504e051c263ce2518432764910c3fd67a4fb26a51066328e82ba6e0');
+    const bare = makeBill(source, null);
+    assert.equal(bare.sourceHash, enriched.sourceHash);
+    assert.equal(bare.contentHash, '93b19a522e41c7f7d2f560d0c5cc90d91ddd49e5138ca3fd8f7756e6d1fc63a3');
+    assert.equal(bare.enriched, false);
+    assert.equal(bare.statusEn, null);
+    assert.equal('extra' in enriched, false);
+    assert.equal(Object.keys(enriched).length, 18);
+  });
+
   test('diff: only tracked fields that changed; a bill with no change gives no entry', () => {
     const before = trackedFieldsOf(makeBill(listed('C-11'), status('At second reading')));
     const after = trackedFieldsOf(makeBill(listed('C-11'), status('Royal assent received')));

@@ -83,5 +83,26 @@ export function makeBill(source: SourceFields, enrichment: BillEnrichment | null
     e.royalAssent,
     e.latestActivityAt,
   ]);
-  return { ...source, ...e, enriched: enrichment !== null, sourceHash, contentHash };
+  // Spelled out, not spread: spreading the two objects cost ~15 µs a bill (three times the two hashes), and only
+  // these fields belong in a bill whatever else the caller's objects carry.
+  return {
+    session: source.session,
+    number: source.number,
+    legisinfoId: source.legisinfoId,
+    titleEn: source.titleEn,
+    titleFr: source.titleFr,
+    introduced: source.introduced,
+    url: source.url,
+    shortTitleEn: e.shortTitleEn,
+    shortTitleFr: e.shortTitleFr,
+    statusEn: e.statusEn,
+    statusFr: e.statusFr,
+    sponsorEn: e.sponsorEn,
+    billTypeEn: e.billTypeEn,
+    royalAssent: e.royalAssent,
+    latestActivityAt: e.latestActivityAt,
+    enriched: enrichment !== null,
+    sourceHash,
+    contentHash,
+  };
 }
