@@ -204,6 +204,23 @@ export const migrations: Migration[] = [
       CREATE INDEX bills_newest_idx ON bills (introduced DESC NULLS LAST, session COLLATE "C" DESC, number COLLATE "C");
     `,
   },
+  {
+    // The change history's field filter reads the fields a change touched, never their values; 004's GIN indexed
+    // every key and value of \`changes\` (jsonb_ops: ~40 entries a created bill) and flushed its pending list in the
+    // middle of page writes (100 ms and more). This indexes the top-level keys only (13 at most a row): a first
+    // backfill's feed rows cost ~40 % less to append (docs/bench.md). ChangeFeed.history filters with the same
+    // expression. Safe on a live database: the new index is built before the old one is dropped, and a plain CREATE
+    // INDEX lets reads go on (writes to bill_changes wait while it builds: ~2 s on 1,000,000 changes).
+    id: '005_change_fields_index',
+    sql: `
+      -- IMMUTABLE: the keys of a jsonb value depend on the value alone. Sorted, so equal sets are equal arrays.
+      CREATE FUNCTION bill_change_fields(changes jsonb) RETURNS text[]
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+        AS $$ SELECT array(SELECT jsonb_object_keys(changes) ORDER BY 1) $$;
+      CREATE INDEX bill_changes_field_names_idx ON bill_changes USING gin (bill_change_fields(changes));
+      DROP INDEX bill_changes_fields_idx;
+    `,
+  },
 ];
 
 const LOCK_KEY = 0x62696c6c; // 'bill': any constant shared by every migrating process

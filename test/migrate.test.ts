@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { migrate, migrations } from '../src/migrations.js';
+import { ChangeFeed, changedFieldFilter } from '../src/stores/change-feed.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
 
 let t: TestEnv;
@@ -63,6 +64,54 @@ describe('migrations', () => {
         'schema_migrations',
       ],
     );
+  });
+
+  test('005 on a live database: the field filter finds the changes already stored, through the new index', async () => {
+    const live = await createTestEnv('migrate_fields', {}, { migrate: false });
+    try {
+      // The database as the previous release left it (001–004), with changes in the feed.
+      await live.pool.query(
+        `CREATE TABLE schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const before005 = migrations.findIndex((m) => m.id === '005_change_fields_index');
+      for (const m of migrations.slice(0, before005)) {
+        await live.pool.query(m.sql);
+        await live.pool.query(`INSERT INTO schema_migrations (id) VALUES ($1)`, [m.id]);
+      }
+      await live.pool.query(`
+        INSERT INTO bill_changes (session, number, kind, changes, job_kind, job_key, run_seq)
+        SELECT '44-1', 'C-' || g, 'updated',
+               CASE WHEN g % 500 = 0 THEN '{"royal_assent": {"from": null, "to": "2024-06-20"}, "status_en": {"from": "a", "to": "b"}}'
+                    ELSE '{"status_en": {"from": "a", "to": "b"}}' END::jsonb,
+               'backfill-session', 'k', 1
+        FROM generate_series(1, 5000) g`);
+
+      assert.deepEqual(await migrate(live.pool, live.log), ['005_change_fields_index']);
+      const feed = new ChangeFeed(live.pool);
+      const assents = await feed.history({ field: 'royal_assent', limit: 100 });
+      assert.deepEqual(
+        assents.changes.map((c) => c.number).sort(),
+        Array.from({ length: 10 }, (_, i) => `C-${(i + 1) * 500}`).sort(),
+      );
+      assert.equal((await feed.history({ field: 'status_en', limit: 100 })).changes.length, 100);
+      assert.equal((await feed.history({ field: 'title_en', limit: 100 })).changes.length, 0);
+
+      const indexes = await live.pool.query<{ indexname: string }>(
+        `SELECT indexname FROM pg_indexes WHERE tablename = 'bill_changes' AND indexname LIKE '%field%'`,
+      );
+      assert.deepEqual(
+        indexes.rows.map((r) => r.indexname),
+        ['bill_changes_field_names_idx'],
+        "004's GIN is gone",
+      );
+      await live.pool.query('ANALYZE bill_changes');
+      const plan = await live.pool.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT c.id FROM bill_changes c WHERE ${changedFieldFilter("'royal_assent'")}`,
+      );
+      assert.match(plan.rows.map((r) => r['QUERY PLAN']).join('\n'), /bill_changes_field_names_idx/);
+    } finally {
+      await live.cleanup();
+    }
   });
 
   test('002 on a live database: existing runs get their columns, and rows the previous release still writes do too', async () => {
