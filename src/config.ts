@@ -79,6 +79,7 @@ export const envSchema = z
     HTTP_RETRY_AFTER_MAX_SECONDS: int(3600, 1, 7 * 24 * 3600),
     UPSTREAM_RATE_LIMIT_PER_SECOND: int(4, 0, 10_000),
     RESULT_CACHE_TTL_SECONDS: int(600, 1, 7 * 24 * 3600),
+    LEGISINFO_FRESH_SECONDS: int(60, 0, 3600),
 
     // Processes
     PORT: optionalInt(0, 65_535),
@@ -281,6 +282,11 @@ export interface Config {
     rateLimitPerSecond: number;
   };
   resultCacheTtlSeconds: number;
+  /**
+   * Backfills and syncs read LEGISinfo afresh unless a run read the session's list less than this long ago (0:
+   * always). Hourly fetches take any list within resultCacheTtlSeconds.
+   */
+  legisInfoFreshSeconds: number;
   logLevel: Env['LOG_LEVEL'];
   host: string;
   /** Undefined means "the role's own default" (board 3000, worker 3001); 0 picks a free port. */
@@ -397,6 +403,7 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       rateLimitPerSecond: env.UPSTREAM_RATE_LIMIT_PER_SECOND,
     },
     resultCacheTtlSeconds: env.RESULT_CACHE_TTL_SECONDS,
+    legisInfoFreshSeconds: env.LEGISINFO_FRESH_SECONDS,
     logLevel: env.LOG_LEVEL,
     host: env.HOST,
     port: env.PORT,

@@ -7,6 +7,8 @@ import { PostgresBillStore } from '../src/stores/postgres-bill-store.js';
 import { FetchLog } from '../src/stores/fetch-log.js';
 import { submission, submit } from '../queues/submit.js';
 import type { PayloadInput } from '../queues/index.js';
+import { LEGISINFO_CACHE_NAMESPACE, type CachedList } from '../src/ingest/enrichment.js';
+import { ResultCache } from '../src/result-cache.js';
 import { FixtureServer, syntheticSession } from './helpers/fixture-server.js';
 import { createTestEnv, deleteKeys, type TestEnv } from './helpers/env.js';
 import { startFleet, type RunningFleet } from './helpers/fleet.js';
@@ -157,6 +159,33 @@ describe('backfill-session', () => {
     assert.deepEqual([second.summary.created, second.summary.updated, second.summary.unchanged], [0, 0, 120]);
     assert.equal((await storedNumbers('44-1')).length, 120);
     assert.equal((await new FetchLog(t.pool).latest(10)).length, 2);
+  });
+
+  test('a LEGISinfo list read less than LEGISINFO_FRESH_SECONDS ago serves the next backfill; an older one is read afresh', async () => {
+    serveSessions(['44-1', 40]);
+    const first = await backfill({ parliament: 44, session: 1 });
+    assert.equal(first.summary.created, 40);
+    assert.equal(upstream.requestsTo('legisinfo').length, 1);
+
+    // LEGISinfo moves a status on. A backfill run again at once (within the default 60 s) takes the list the first
+    // read: the same request is not made twice in a burst, at the price of not seeing a change under a minute old.
+    const moved = upstream.legisinfo.get('44-1')!.find((r) => r.BillNumberFormatted === 'C-1000')!;
+    moved.CurrentStatusEn = 'At third reading in the Senate';
+    const soon = await backfill({ parliament: 44, session: 1 }, true);
+    assert.deepEqual([soon.summary.updated, soon.summary.unchanged], [0, 40]);
+    assert.equal(upstream.requestsTo('legisinfo').length, 1, 'the list was not read again');
+    assert.equal(upstream.requestsTo('bills').length, 2, 'the bills pages were');
+
+    // Once the list is older than the window (its read time moved back 61 s), the next backfill reads it afresh.
+    const key = new ResultCache(t.redis, t.prefix, 600, t.log).key(LEGISINFO_CACHE_NAMESPACE, { session: '44-1' });
+    const cached = JSON.parse((await t.redis.get(key))!) as CachedList;
+    assert.ok(Date.now() - cached.readAt < 60_000, 'cached with the time of its read');
+    await t.redis.set(key, JSON.stringify({ ...cached, readAt: cached.readAt - 61_000 }), 'KEEPTTL');
+    const later = await backfill({ parliament: 44, session: 1 }, true);
+    assert.deepEqual([later.summary.updated, later.summary.status_changes], [1, 1]);
+    assert.equal(upstream.requestsTo('legisinfo').length, 2);
+    const c1000 = await new PostgresBillStore(t.pool).getBill('44-1', 'C-1000');
+    assert.equal(c1000?.statusEn, 'At third reading in the Senate');
   });
 
   test('a second enqueue while the backfill is active gives the same job, even with --force', async () => {

@@ -67,6 +67,9 @@ describe('change webhook (CHANGES_WEBHOOK_URL)', () => {
       t.config({
         OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
         LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+        // Each run here stands for a later day's: it reads LEGISinfo afresh, not the list a run read seconds ago
+        // (that window, LEGISINFO_FRESH_SECONDS, is tested in backfill.test.ts).
+        LEGISINFO_FRESH_SECONDS: '0',
         CHANGES_WEBHOOK_URL: receiver.url,
         CHANGES_WEBHOOK_BATCH: '5',
         SYNC_CURRENT_SESSION_CRON: 'off',

@@ -51,6 +51,9 @@ describe('current-session sync and the change feed', () => {
     t.config({
       OPENPARLIAMENT_BASE_URL: upstream.openParliamentBaseUrl,
       LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
+      // Each run here stands for a later day's: it reads LEGISinfo afresh, not the list a run read seconds ago
+      // (that window, LEGISINFO_FRESH_SECONDS, is tested in backfill.test.ts).
+      LEGISINFO_FRESH_SECONDS: '0',
       ...extra,
     });
 

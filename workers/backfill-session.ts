@@ -15,7 +15,7 @@ export function backfillLease(scope: string): string {
 }
 
 export function backfillSessionProcessor(
-  services: IngestServices & { config: Pick<Config, 'changesWebhook'> },
+  services: IngestServices & { config: Pick<Config, 'changesWebhook' | 'legisInfoFreshSeconds'> },
   queues: Pick<KindQueues, 'get'>,
 ): Processor<BackfillSessionPayload, RunSummary> {
   return async (payload, ctx) => {
@@ -26,7 +26,7 @@ export function backfillSessionProcessor(
         scope,
         leaseKey: backfillLease(scope),
         parameters: { ...payload, scope },
-        freshEnrichment: true,
+        enrichmentMaxAgeMs: services.config.legisInfoFreshSeconds * 1000,
         plan: async () => ({
           jobKind: 'backfill-session',
           scope,

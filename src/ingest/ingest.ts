@@ -53,10 +53,11 @@ export interface IngestSpec {
   /** The job's parameters as the fetch log shows them. */
   parameters: Record<string, unknown>;
   /**
-   * Read LEGISinfo afresh instead of from the result cache (backfills and syncs: they exist to see what changed;
-   * the cache serves the hourly fetches, which only look for new bills).
+   * Take a session's LEGISinfo list from the result cache only if it was read less than this long ago (backfills and
+   * syncs: LEGISINFO_FRESH_SECONDS; they exist to see what changed). Absent: any cached list (the hourly fetches,
+   * which only look for new bills).
    */
-  freshEnrichment?: boolean;
+  enrichmentMaxAgeMs?: number;
   /** Decides the run's plan (window, first page); called only when the run starts, never when it resumes. */
   plan(): Promise<RunPlan>;
   /** After each committed page: progress for Bull Board, a line in the job's log. */
@@ -102,7 +103,7 @@ export async function runIngest(spec: IngestSpec, job: IngestJob, services: Inge
   let run: IngestRun | undefined;
   try {
     run = await resumeOrStart(spec, runId, checkpoints, log);
-    const enrichment = enrichmentForRun(services, log, signal, { fresh: spec.freshEnrichment === true });
+    const enrichment = enrichmentForRun(services, log, signal, { maxAgeMs: spec.enrichmentMaxAgeMs });
     if (run.state.pages > 0) await spec.onResume?.(run);
 
     if (run.nextUrl !== null && run.room > 0) {
