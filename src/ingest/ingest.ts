@@ -111,34 +111,42 @@ export async function runIngest(spec: IngestSpec, job: IngestJob, services: Inge
       const pages = services.openParliament.pages(run.nextUrl, signal);
       const take = (room: number, seen: SeenBills) => takePage(pages, room, current.window, seen, enrichment, log);
       try {
-        let next = await take(current.room, current.seen);
-        while (next) {
-          const { page, items, prepared, cut } = next;
-          const writing = writer.writePage(prepared.bills, seenEntries(prepared.newlySeen), (write) =>
-            current.afterPage(prepared, write, page.nextUrl, cut),
-          );
-          // While PostgreSQL writes this page, the next one downloads and is prepared (the run reads one page
-          // ahead: MOST_PAGES_IN_FLIGHT). Not when the limit ends the run with this page: it never asks for a page
-          // it cannot take.
+        let taken = await take(current.room, current.seen);
+        // The page before this one: written, committed and folded into the run (undefined for the first).
+        let previous: Promise<void> | undefined;
+        while (taken) {
+          const { page, items, prepared, cut } = taken;
+          const after = previous;
+          // Its bills are upserted at once, alongside the end of the previous page's transaction; its checkpoint,
+          // change rows and commit wait for that page's commit (RunWriter.writePage), so pages commit in order.
+          const written = writer
+            .writePage(
+              prepared.bills,
+              seenEntries(prepared.newlySeen),
+              (write) => current.afterPage(prepared, write, page.nextUrl, cut),
+              after,
+            )
+            .then(async ({ state }) => {
+              const before = current.counters;
+              current.commit(state, prepared.newlySeen);
+              await spec.onPage?.(current, {
+                url: page.url,
+                objects: page.items.length,
+                delta: difference(current.counters, before),
+                rejected: prepared.counters.errors,
+              });
+            });
+          void written.catch(() => undefined); // surfaced when awaited: as the next page's `after`, or below
+          previous = written;
+          if (after) await previousCommitted(after, written);
+          // The previous page has committed: this page is the only one in flight past the checkpoint, so the next
+          // one may be read (MOST_PAGES_IN_FLIGHT). Not when the limit ends the run with this page: it never asks
+          // for a page it cannot take.
           const roomAfter = current.room - items.length;
-          const following =
-            page.nextUrl !== null && roomAfter > 0
-              ? take(roomAfter, seenWith(current.seen, prepared.newlySeen))
-              : Promise.resolve(null);
-          // Its failure surfaces once this page's write has settled (below); if the write fails first, it is moot.
-          void following.catch(() => undefined);
-          const { state } = await writing;
-          const before = current.counters;
-          current.commit(state, prepared.newlySeen);
-          await spec.onPage?.(current, {
-            url: page.url,
-            objects: page.items.length,
-            delta: difference(current.counters, before),
-            rejected: prepared.counters.errors,
-          });
-          if (current.nextUrl === null) break;
-          next = await following;
+          if (page.nextUrl === null || roomAfter <= 0) break;
+          taken = await readWhileWriting(take(roomAfter, seenWith(current.seen, prepared.newlySeen)), written);
         }
+        await previous;
       } finally {
         // A run that stops early (an error, its limit) may leave one request in flight; it ends on its own.
         void pages.return(undefined).catch(() => undefined);
@@ -191,9 +199,11 @@ async function resumeOrStart(
 }
 
 /**
- * A run reads one page ahead: the next page downloads and is prepared while the current one is written. So at most
- * this many pages are in flight past the run's checkpoint (the one being written, the one being read), and they are
- * all a worker killed mid-run costs: the worker that takes over reads them again (test/backfill-kill.test.ts).
+ * A run reads one page ahead: the next page downloads and is prepared while the current one is written, and once
+ * prepared it starts its own write alongside the end of the current one's (pages still commit in order). The next
+ * read waits for the current page's commit, so at most this many pages are in flight past the run's checkpoint (one
+ * being written and one being read, or two being written), and they are all a worker killed mid-run costs: the worker
+ * that takes over reads them again (test/backfill-kill.test.ts).
  */
 export const MOST_PAGES_IN_FLIGHT = 2;
 
@@ -224,6 +234,32 @@ async function takePage(
   if (unreadable.length > 0) log.warn({ url: page.url, rows: unreadable }, 'stored rows with unusable values as NULL');
   const prepared = await preparePage(items, { window, seen }, enrichment);
   return { page, items, prepared, cut: items.length < page.items.length };
+}
+
+/**
+ * Waits for the previous page's commit. If it failed, this page fails with it (it rolls back rather than commit past
+ * a page that did not); its write settles before the error goes on, so the run never records itself mid-write.
+ */
+async function previousCommitted(after: Promise<void>, written: Promise<void>): Promise<void> {
+  try {
+    await after;
+  } catch (err) {
+    await written.catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The next page, read while the current one is written. If the read fails, the write is awaited first: the run never
+ * ends (and records itself) with a page still being written, and a write's failure (a FencedOffError above all) wins.
+ */
+async function readWhileWriting<T>(reading: Promise<T>, written: Promise<void>): Promise<T> {
+  try {
+    return await reading;
+  } catch (err) {
+    await written;
+    throw err;
+  }
 }
 
 /** The run's seen keys plus those of the page being written (prepared ahead, before that page commits). */

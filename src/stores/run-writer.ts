@@ -34,6 +34,33 @@ export interface RunStores {
  */
 export const FENCED_TX_IDLE_TIMEOUT_MS = 10_000;
 
+/**
+ * How long a page written early waits, idle in its transaction, for the previous page to commit before it rolls back
+ * and waits outside a transaction instead: well inside FENCED_TX_IDLE_TIMEOUT_MS, after which PostgreSQL would end
+ * the session. The previous page takes milliseconds unless it waits on a lock (another worker taking the run over).
+ */
+export const PREVIOUS_PAGE_WAIT_MS = FENCED_TX_IDLE_TIMEOUT_MS / 2;
+
+/** The previous page did not commit within PREVIOUS_PAGE_WAIT_MS (internal: writePage then waits and writes afresh). */
+class PreviousPageSlowError extends Error {
+  constructor() {
+    super(`the previous page did not commit within ${PREVIOUS_PAGE_WAIT_MS} ms`);
+    this.name = 'PreviousPageSlowError';
+  }
+}
+
+async function previousPageWithin(previous: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PreviousPageSlowError()), ms);
+  });
+  try {
+    await Promise.race([previous, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class RunWriter {
   /** The previous page was mostly new or changed bills (a first backfill): the next one likely is too. */
   private lastPageMostlyChanged = false;
@@ -47,26 +74,44 @@ export class RunWriter {
   /**
    * Writes one page and the run's next state. `next` turns the store's result into the state to checkpoint (the
    * counters after this page); it runs inside the transaction, and its result is returned once committed.
+   *
+   * `after` is the previous page's write, still in flight (the run writes two pages at once): this page's bills are
+   * upserted at once, alongside the end of the previous page's transaction, and everything that orders the run (its
+   * state, the checkpoint, the change rows, the commit) waits until the previous page has committed. If it fails,
+   * this page rolls back with it. So pages commit in order and a checkpoint never passes a page that did not commit.
    */
   async writePage<S>(
     bills: readonly Bill[],
     newlySeen: readonly string[],
     next: (write: UpsertResult & { statusChanges: number }) => S,
+    after?: Promise<unknown>,
   ): Promise<{ write: UpsertResult; state: S }> {
     const { billStore } = this.stores;
     const run = this.lease.run;
     if (billStore.joinsRunTransaction) {
-      return this.fenced(
-        async (tx) => {
-          const write = await billStore.upsertBills(bills, { tx, mostlyChanged: this.lastPageMostlyChanged });
-          this.lastPageMostlyChanged = write.created + write.updated > write.unchanged;
-          const state = next({ ...write, statusChanges: countStatusChanges(write.changes) });
-          await this.stores.checkpoints.save(tx, run, this.meta, state, newlySeen);
-          return { write, state };
-        },
-        (tx, { write }) => this.stores.changes.append(tx, run, this.meta, write.changes),
-      );
+      // A second connection only if one is free now: a run never makes another run (or itself) wait for one.
+      if (after && !this.hasFreeConnection()) await after;
+      try {
+        return await this.fenced(
+          async (tx) => {
+            const write = await billStore.upsertBills(bills, { tx, mostlyChanged: this.lastPageMostlyChanged });
+            this.lastPageMostlyChanged = write.created + write.updated > write.unchanged;
+            if (after) await previousPageWithin(after, PREVIOUS_PAGE_WAIT_MS);
+            const state = next({ ...write, statusChanges: countStatusChanges(write.changes) });
+            await this.stores.checkpoints.save(tx, run, this.meta, state, newlySeen);
+            return { write, state };
+          },
+          (tx, { write }) => this.stores.changes.append(tx, run, this.meta, write.changes),
+        );
+      } catch (err) {
+        if (!(err instanceof PreviousPageSlowError)) throw err;
+        // Rolled back before PostgreSQL ends this idle transaction (FENCED_TX_IDLE_TIMEOUT_MS): write it afresh
+        // once the previous page is done, as if it had never been started early.
+        await after;
+        return this.writePage(bills, newlySeen, next);
+      }
     }
+    if (after) await after;
     if (!(await this.stores.leases.isHeld(this.lease))) throw new FencedOffError(this.lease);
     const write = await billStore.upsertBills(bills);
     const state = next({ ...write, statusChanges: countStatusChanges(write.changes) });
@@ -77,6 +122,11 @@ export class RunWriter {
       },
       (tx) => this.stores.changes.append(tx, run, this.meta, write.changes),
     );
+  }
+
+  private hasFreeConnection(): boolean {
+    const { pool } = this.stores;
+    return pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10);
   }
 
   /** Records the run in the fetch log and drops its checkpoint; `inserted: false` if this run was already recorded. */
