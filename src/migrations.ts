@@ -221,6 +221,24 @@ export const migrations: Migration[] = [
       DROP INDEX bill_changes_fields_idx;
     `,
   },
+  {
+    // A run's checkpoint kept every key it had taken in one array that each page rewrote whole (run_checkpoints.seen):
+    // page n wrote n pages' keys, quadratic in a session's size (a 100-page sync rewrote ~100 MB). Now each page adds
+    // its own row of keys. Checkpoints written by the previous release keep their array, and a resumed run reads
+    // both. Safe on a live database: a new table, nothing rewritten. (A worker of the previous release that resumes a
+    // run checkpointed by this one, during the deploy, sees none of its keys: a bill listed again after the resume is
+    // upserted again, unchanged, instead of counted in duplicates_skipped.)
+    id: '006_run_checkpoint_keys',
+    sql: `
+      CREATE TABLE run_checkpoint_keys (
+        id      bigserial PRIMARY KEY,
+        job_key text NOT NULL,
+        run_seq integer NOT NULL,
+        keys    text[] NOT NULL
+      );
+      CREATE INDEX run_checkpoint_keys_run_idx ON run_checkpoint_keys (job_key, run_seq);
+    `,
+  },
 ];
 
 const LOCK_KEY = 0x62696c6c; // 'bill': any constant shared by every migrating process

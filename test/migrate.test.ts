@@ -5,6 +5,8 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { migrate, migrations } from '../src/migrations.js';
 import { ChangeFeed, changedFieldFilter } from '../src/stores/change-feed.js';
+import { RunCheckpoints } from '../src/stores/run-checkpoints.js';
+import { withClient } from '../src/db.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
 
 let t: TestEnv;
@@ -59,6 +61,7 @@ describe('migrations', () => {
         'current_sessions',
         'feed_cursors',
         'fetch_logs',
+        'run_checkpoint_keys',
         'run_checkpoints',
         'run_leases',
         'schema_migrations',
@@ -86,7 +89,10 @@ describe('migrations', () => {
                'backfill-session', 'k', 1
         FROM generate_series(1, 5000) g`);
 
-      assert.deepEqual(await migrate(live.pool, live.log), ['005_change_fields_index']);
+      assert.deepEqual(
+        await migrate(live.pool, live.log),
+        migrations.slice(before005).map((m) => m.id),
+      );
       const feed = new ChangeFeed(live.pool);
       const assents = await feed.history({ field: 'royal_assent', limit: 100 });
       assert.deepEqual(
@@ -109,6 +115,49 @@ describe('migrations', () => {
         `EXPLAIN SELECT c.id FROM bill_changes c WHERE ${changedFieldFilter("'royal_assent'")}`,
       );
       assert.match(plan.rows.map((r) => r['QUERY PLAN']).join('\n'), /bill_changes_field_names_idx/);
+    } finally {
+      await live.cleanup();
+    }
+  });
+
+  test('006 on a live database: a run checkpointed by the previous release resumes with its keys and the new ones', async () => {
+    const live = await createTestEnv('migrate_keys', {}, { migrate: false });
+    try {
+      await live.pool.query(
+        `CREATE TABLE schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const before006 = migrations.findIndex((m) => m.id === '006_run_checkpoint_keys');
+      for (const m of migrations.slice(0, before006)) {
+        await live.pool.query(m.sql);
+        await live.pool.query(`INSERT INTO schema_migrations (id) VALUES ($1)`, [m.id]);
+      }
+      // Two pages checkpointed the previous release's way: every key in the row's array.
+      const run = { jobKey: 'backfill-session/backfill-44-1/1', seq: 1 };
+      await live.pool.query(
+        `INSERT INTO run_checkpoints (job_key, run_seq, job_kind, job_id, state, seen)
+         VALUES ($1, $2, 'backfill-session', 'backfill-44-1', '{"pages": 2}', ARRAY['44-1/C-1 aaa', '44-1/C-2 bbb'])`,
+        [run.jobKey, run.seq],
+      );
+      await migrate(live.pool, live.log);
+
+      const checkpoints = new RunCheckpoints(live.pool);
+      const meta = { jobKind: 'backfill-session', jobId: 'backfill-44-1' };
+      await withClient(live.pool, async (tx) => {
+        await checkpoints.save(tx, run, meta, { pages: 3 }, ['44-1/C-3 ccc']);
+        await checkpoints.save(tx, run, meta, { pages: 4 }, []);
+        await checkpoints.save(tx, run, meta, { pages: 5 }, ['44-1/C-5 eee', '44-1/C-4 ddd']);
+      });
+      assert.deepEqual(await checkpoints.load(run), {
+        state: { pages: 5 },
+        seen: ['44-1/C-1 aaa', '44-1/C-2 bbb', '44-1/C-3 ccc', '44-1/C-5 eee', '44-1/C-4 ddd'],
+      });
+      const { rows } = await live.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM run_checkpoint_keys');
+      assert.equal(rows[0]!.n, 2, 'a row per page that took keys; the state row is not rewritten with them');
+
+      await withClient(live.pool, (tx) => checkpoints.delete(tx, run));
+      assert.equal(await checkpoints.load(run), null);
+      const left = await live.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM run_checkpoint_keys');
+      assert.equal(left.rows[0]!.n, 0, 'its keys go with it');
     } finally {
       await live.cleanup();
     }

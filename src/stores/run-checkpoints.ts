@@ -15,14 +15,18 @@ export class RunCheckpoints {
   constructor(private readonly pool: pg.Pool) {}
 
   async load(run: RunId): Promise<StoredCheckpoint | null> {
+    // `seen` holds the keys of a checkpoint the previous release wrote (migration 006); then each page's own row.
     const { rows } = await this.pool.query<{ state: unknown; seen: string[] }>(
-      'SELECT state, seen FROM run_checkpoints WHERE job_key = $1 AND run_seq = $2',
+      `SELECT c.state, c.seen || coalesce(
+                (SELECT array_agg(k ORDER BY p.id, o) FROM run_checkpoint_keys p, unnest(p.keys) WITH ORDINALITY AS u(k, o)
+                  WHERE p.job_key = c.job_key AND p.run_seq = c.run_seq), '{}') AS seen
+         FROM run_checkpoints c WHERE c.job_key = $1 AND c.run_seq = $2`,
       [run.jobKey, run.seq],
     );
     return rows[0] ?? null;
   }
 
-  /** Saves `state` and appends the page's newly seen keys (only those travel; the array grows in place). */
+  /** Saves `state` and the page's newly seen keys (a row of their own: what earlier pages saved is not rewritten). */
   async save(
     tx: pg.ClientBase,
     run: RunId,
@@ -31,16 +35,22 @@ export class RunCheckpoints {
     newlySeen: readonly string[],
   ): Promise<void> {
     await tx.query(
-      `INSERT INTO run_checkpoints AS c (job_key, run_seq, job_kind, job_id, state, seen)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (job_key, run_seq) DO UPDATE
-         SET state = EXCLUDED.state, seen = c.seen || EXCLUDED.seen, updated_at = now()`,
+      `WITH page_keys AS (
+         INSERT INTO run_checkpoint_keys (job_key, run_seq, keys) SELECT $1, $2, $6::text[] WHERE cardinality($6::text[]) > 0
+       )
+       INSERT INTO run_checkpoints AS c (job_key, run_seq, job_kind, job_id, state)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (job_key, run_seq) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
       [run.jobKey, run.seq, meta.jobKind, meta.jobId ?? null, JSON.stringify(state), newlySeen],
     );
   }
 
   /** Once the run is recorded in the fetch log its checkpoint has served its purpose. */
   async delete(tx: pg.ClientBase, run: RunId): Promise<void> {
-    await tx.query('DELETE FROM run_checkpoints WHERE job_key = $1 AND run_seq = $2', [run.jobKey, run.seq]);
+    await tx.query(
+      `WITH page_keys AS (DELETE FROM run_checkpoint_keys WHERE job_key = $1 AND run_seq = $2)
+       DELETE FROM run_checkpoints WHERE job_key = $1 AND run_seq = $2`,
+      [run.jobKey, run.seq],
+    );
   }
 }
