@@ -122,14 +122,16 @@ export class ChangeFeed {
     changes: readonly BillChange[],
   ): Promise<number> {
     if (changes.length === 0) return 0;
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
+    // The lock in the statement itself (one round trip less while it is held): every row joins the one row of
+    // `locked`, so the lock is taken before any row exists, and ids (nextval, evaluated after the sort) follow `ord`.
     const { rowCount } = await tx.query(
-      `INSERT INTO bill_changes (session, number, kind, changes, job_kind, job_id, job_key, run_seq)
+      `WITH locked AS (SELECT pg_advisory_xact_lock($6))
+       INSERT INTO bill_changes (session, number, kind, changes, job_kind, job_id, job_key, run_seq)
        SELECT e.value->>'session', e.value->>'number', e.value->>'kind', e.value->'changes', $2, $3, $4, $5
-         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, ord)
+         FROM locked, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, ord)
         ORDER BY e.ord
        ON CONFLICT (job_key, run_seq, session, number) DO NOTHING`,
-      [JSON.stringify(changes), meta.jobKind, meta.jobId ?? null, run.jobKey, run.seq],
+      [JSON.stringify(changes), meta.jobKind, meta.jobId ?? null, run.jobKey, run.seq, APPEND_LOCK],
     );
     return rowCount ?? 0;
   }
