@@ -24,6 +24,19 @@ async function runMigrate(): Promise<{ code: number | null; stderr: string; stdo
   return { code, stdout, stderr };
 }
 
+/** The database as a previous release left it: every migration before `id` applied, and recorded. */
+async function migratedUpTo(env: TestEnv, id: string): Promise<void> {
+  const upTo = migrations.findIndex((m) => m.id === id);
+  assert.ok(upTo > 0, `no migration ${id}`);
+  await env.pool.query(
+    `CREATE TABLE schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  for (const m of migrations.slice(0, upTo)) {
+    await env.pool.query(m.sql);
+    await env.pool.query(`INSERT INTO schema_migrations (id) VALUES ($1)`, [m.id]);
+  }
+}
+
 describe('migrations', () => {
   before(async () => {
     t = await createTestEnv('migrate', {}, { migrate: false });
@@ -73,14 +86,7 @@ describe('migrations', () => {
     const live = await createTestEnv('migrate_fields', {}, { migrate: false });
     try {
       // The database as the previous release left it (001–004), with changes in the feed.
-      await live.pool.query(
-        `CREATE TABLE schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      const before005 = migrations.findIndex((m) => m.id === '005_change_fields_index');
-      for (const m of migrations.slice(0, before005)) {
-        await live.pool.query(m.sql);
-        await live.pool.query(`INSERT INTO schema_migrations (id) VALUES ($1)`, [m.id]);
-      }
+      await migratedUpTo(live, '005_change_fields_index');
       await live.pool.query(`
         INSERT INTO bill_changes (session, number, kind, changes, job_kind, job_key, run_seq)
         SELECT '44-1', 'C-' || g, 'updated',
@@ -91,7 +97,7 @@ describe('migrations', () => {
 
       assert.deepEqual(
         await migrate(live.pool, live.log),
-        migrations.slice(before005).map((m) => m.id),
+        migrations.slice(migrations.findIndex((m) => m.id === '005_change_fields_index')).map((m) => m.id),
       );
       const feed = new ChangeFeed(live.pool);
       const assents = await feed.history({ field: 'royal_assent', limit: 100 });
@@ -123,14 +129,7 @@ describe('migrations', () => {
   test('006 on a live database: a run checkpointed by the previous release resumes with its keys and the new ones', async () => {
     const live = await createTestEnv('migrate_keys', {}, { migrate: false });
     try {
-      await live.pool.query(
-        `CREATE TABLE schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      const before006 = migrations.findIndex((m) => m.id === '006_run_checkpoint_keys');
-      for (const m of migrations.slice(0, before006)) {
-        await live.pool.query(m.sql);
-        await live.pool.query(`INSERT INTO schema_migrations (id) VALUES ($1)`, [m.id]);
-      }
+      await migratedUpTo(live, '006_run_checkpoint_keys');
       // Two pages checkpointed the previous release's way: every key in the row's array.
       const run = { jobKey: 'backfill-session/backfill-44-1/1', seq: 1 };
       await live.pool.query(
@@ -167,11 +166,7 @@ describe('migrations', () => {
     const live = await createTestEnv('migrate_live', {}, { migrate: false });
     try {
       // The database as the previous release left it: migration 001 only, with runs in the fetch log.
-      await live.pool.query(
-        `CREATE TABLE schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      await live.pool.query(migrations[0]!.sql);
-      await live.pool.query(`INSERT INTO schema_migrations (id) VALUES ($1)`, [migrations[0]!.id]);
+      await migratedUpTo(live, '002_runs_fenced_and_bill_changes');
       const oldRow = (source: string, truncated: boolean) =>
         live.pool.query(
           `INSERT INTO fetch_logs (job_kind, scope, status, started_at, finished_at, duration_ms, result_summary)

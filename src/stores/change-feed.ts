@@ -100,10 +100,13 @@ const ENTRY_COLUMNS = `c.id, c.session, c.number, c.kind, c.changes, c.changed_a
   (SELECT f.id FROM fetch_logs f WHERE f.job_key = c.job_key AND f.run_seq = c.run_seq) AS fetch_log_id`;
 
 /**
- * Changes that touched a field: the expression of migration 005's index (the planner uses the index only for an
- * identical expression; test/migrate.test.ts checks that it does).
+ * Changes that touched a field. The second condition is the expression of migration 005's index (the planner uses the
+ * index only for an identical expression; test/migrate.test.ts checks that it does); the first says the same thing
+ * and is what a row read in another index's order is tested with: an operator is far cheaper than the function, and
+ * the planner tests the cheaper condition first.
  */
-export const changedFieldFilter = (param: string) => `bill_change_fields(c.changes) @> ARRAY[${param}::text]`;
+export const changedFieldFilter = (param: string) =>
+  `(c.changes ? ${param} AND bill_change_fields(c.changes) @> ARRAY[${param}::text])`;
 
 /** The start of a UTC day as a timestamptz, whatever the session's TimeZone. */
 const utcDay = (param: string) => `(${param}::date)::timestamp AT TIME ZONE 'UTC'`;
