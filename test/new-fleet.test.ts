@@ -41,6 +41,9 @@ describe('a new fleet fills itself', () => {
       LEGISINFO_BASE_URL: upstream.legisInfoBaseUrl,
       // The schedules sped up: an "hourly" fetch every three seconds. The daily sync keeps its 03:30 default.
       FETCH_BILLS_HOURLY_CRON: '*/3 * * * * *',
+      // And the result cache with them, as in production (10 min against an hour): kept at its default, a fetch
+      // that succeeded would answer every later one from the cache, and none would look at the emptied session.
+      RESULT_CACHE_TTL_SECONDS: '1',
     };
     const worker = spawnWorker(env, { name: 'worker' });
     const board = spawnScript('board/main.ts', [], env);
