@@ -53,6 +53,11 @@ export class ChildHandle {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // A test file that ends without stopping its children (it timed out, or was killed) must not leave them running
+    // against the shared Redis and PostgreSQL: they would disturb the test files after it.
+    const orphaned = () => this.child.kill('SIGKILL');
+    process.once('exit', orphaned);
+    this.child.once('close', () => process.off('exit', orphaned));
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
       this.parseLines(chunk);
